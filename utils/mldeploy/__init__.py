@@ -1,0 +1,63 @@
+"""mldeploy: the plumbing of the course, so lessons can show only the MLflow, Spark and Delta calls.
+
+Typical lesson setup::
+
+    from mldeploy import get_spark, read_table, lesson_dir
+    spark = get_spark()                      # local Spark + Delta, or MLDEPLOY_SPARK's cluster
+    flights = read_table(spark, "flights")   # a Delta table of the course's data lake
+    work = lesson_dir()                      # ./work: this lesson's own fixtures
+"""
+
+import os as _os
+
+# MLflow prints a progress bar per artifact download; in notebooks that is noise, not progress.
+_os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
+
+from .doctor import report, run_doctor  # noqa: E402
+from .features import (  # noqa: E402
+    CATEGORICAL,
+    FEATURES,
+    KEY,
+    LABEL,
+    LOOKUP_FEATURES,
+    RAW_COLUMNS,
+    ROW_FEATURES,
+    SKOPS_TRUSTED_TYPES,
+    TEST_START,
+    delay_classifier,
+    row_features,
+    split_by_date,
+)
+from .lake import TABLES, build_lake, read_table, table_path  # noqa: E402
+from .paths import lesson_dir  # noqa: E402
+from .replay import EventReplayer, departure_events  # noqa: E402
+from .servers import BackgroundServer, start_mlflow_ui  # noqa: E402
+from .spark import SparkSetupError, get_spark  # noqa: E402
+
+__all__ = [
+    "BackgroundServer",
+    "CATEGORICAL",
+    "EventReplayer",
+    "FEATURES",
+    "KEY",
+    "LABEL",
+    "LOOKUP_FEATURES",
+    "RAW_COLUMNS",
+    "ROW_FEATURES",
+    "SKOPS_TRUSTED_TYPES",
+    "SparkSetupError",
+    "TABLES",
+    "TEST_START",
+    "build_lake",
+    "delay_classifier",
+    "departure_events",
+    "get_spark",
+    "lesson_dir",
+    "read_table",
+    "report",
+    "row_features",
+    "run_doctor",
+    "split_by_date",
+    "start_mlflow_ui",
+    "table_path",
+]

@@ -1,0 +1,96 @@
+"""Command line: ``python -m mldeploy {doctor,jars,prepare,run,grade,objectives}``."""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+
+def jars() -> int:
+    """Resolve and cache Spark's Delta jars; fall back to Maven's cache if Ivy cannot download."""
+    spark = _start_spark_with_fallback()
+    print(f"Spark {spark.version} with Delta is ready; jars cached for offline starts.")
+    spark.stop()
+    return 0
+
+
+def _start_spark_with_fallback():
+    from .paths import ivy_dir
+    from .spark import SparkSetupError, delta_coordinate, get_spark
+
+    try:
+        return get_spark("mldeploy-setup")
+    except SparkSetupError as error:
+        if "could not download" not in str(error) or not shutil.which("mvn"):
+            raise
+        print(f"Ivy could not fetch the jars into {ivy_dir()}; trying Maven (~/.m2, which Spark also reads)...")
+        subprocess.run(["mvn", "-q", "dependency:get", f"-Dartifact={delta_coordinate()}"], check=True)
+        return get_spark("mldeploy-setup")
+
+
+def prepare() -> int:
+    """Everything a lesson needs before it starts: Delta jars cached and the data lake built."""
+    import time
+
+    from .lake import build_lake, table_path
+
+    started = time.perf_counter()
+    spark = _start_spark_with_fallback()
+    status = build_lake(spark)
+    spark.stop()
+    for name, state in status.items():
+        print(f"  {name:<9} {state:<8} {table_path(name)}")
+    print(f"Spark + Delta jars and the data lake are ready ({time.perf_counter() - started:.0f} s).")
+    return 0
+
+
+def run_lessons() -> int:
+    from .course.runner import run_lessons
+
+    runs = run_lessons()
+    return 0 if all(run.status == "ok" for run in runs) else 1
+
+
+def grade(folder: str, grades_csv: str | None) -> int:
+    from .course.grading import grade
+
+    result = grade(Path(folder), grades_csv=Path(grades_csv) if grades_csv else None)
+    for row in result.rows:
+        print(f"  {row['student_id']:<20} {row['assignment']:<28} {float(row['score']):6.1f} / {float(row['max_score']):.1f}")
+    print(f"Grades written to {result.grades_csv}")
+    return 1 if result.errors else 0
+
+
+def objectives() -> int:
+    from .course.objectives import coverage_markdown, load_map, syllabus_file, syllabus_ids
+
+    print(coverage_markdown(load_map(), syllabus_ids(syllabus_file().read_text())))
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m mldeploy", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("doctor", help="check Java, Spark, Delta, MLflow, ports and disk")
+    commands.add_parser("jars", help="download and cache Spark's Delta jars")
+    commands.add_parser("prepare", help="cache the jars and build the data lake (idempotent)")
+    commands.add_parser("run", help="run every solution notebook headless and print a table")
+    grading = commands.add_parser("grade", help="autograde DIR/STUDENT/ASSIGNMENT/*.ipynb into a grades CSV")
+    grading.add_argument("folder")
+    grading.add_argument("--csv", dest="grades_csv", help="where to write the grades (default: grades.csv)")
+    commands.add_parser("objectives", help="print the objectives coverage table (for the README)")
+    args = parser.parse_args(argv)
+    if args.command == "doctor":
+        from .doctor import main as doctor
+
+        return doctor()
+    if args.command == "grade":
+        return grade(args.folder, args.grades_csv)
+    return {"jars": jars, "prepare": prepare, "run": run_lessons, "objectives": objectives}[args.command]()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

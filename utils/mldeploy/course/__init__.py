@@ -1,0 +1,1 @@
+"""Tooling for instructors and CI (not needed by learners): run lessons headless, grade, map objectives."""

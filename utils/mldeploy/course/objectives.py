@@ -1,0 +1,83 @@
+"""The objectives map: every syllabus ID, the lesson sections that teach it, the items that grade it.
+
+``objectives.yml`` is the map; ``../shared/syllabus.md`` is the source of truth for IDs.
+``problems()`` lists what is wrong with the map, and ``coverage_markdown()`` renders the README table.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import yaml
+
+from ..paths import COURSE_ROOT
+from .notebooks import graded_items, section_titles
+
+MAP_FILE = COURSE_ROOT / "objectives.yml"
+STATUSES = ("done", "planned")
+
+
+def syllabus_file() -> Path:
+    return Path(os.environ.get("MLDEPLOY_SYLLABUS", COURSE_ROOT.parent / "shared" / "syllabus.md"))
+
+
+def syllabus_ids(text: str) -> dict[str, str]:
+    """ID -> short title, from the syllabus's ``- M1 Title: details`` lines."""
+    found = {}
+    for match in re.finditer(r"^- ([A-Z]\d+) (.+)$", text, re.MULTILINE):
+        found[match.group(1)] = re.split(r"[:(]", match.group(2), maxsplit=1)[0].strip()
+    return found
+
+
+def load_map(path: Path = MAP_FILE) -> dict[str, dict]:
+    return yaml.safe_load(path.read_text())["objectives"]
+
+
+def solution_path(lesson: str, root: Path = COURSE_ROOT) -> Path:
+    return root / "solutions" / lesson / f"{lesson}.ipynb"
+
+
+def problems(objectives: dict[str, dict], ids: set[str], root: Path = COURSE_ROOT) -> list[str]:
+    """Everything wrong with the map; empty when every ID is mapped and every done entry is real."""
+    found = [f"{oid}: in the syllabus but not in objectives.yml" for oid in sorted(ids - objectives.keys())]
+    found += [f"{oid}: in objectives.yml but not in the syllabus" for oid in sorted(objectives.keys() - ids)]
+    for oid, entry in sorted(objectives.items()):
+        status = entry.get("status")
+        if status not in STATUSES:
+            found.append(f"{oid}: status must be one of {STATUSES}, not {status!r}")
+            continue
+        if status != "done":
+            continue
+        notebook = solution_path(entry.get("lesson", ""), root)
+        if not notebook.exists():
+            found.append(f"{oid}: lesson {entry.get('lesson')!r} has no notebook at {notebook}")
+            continue
+        titles = section_titles(notebook)
+        for section in entry.get("sections") or []:
+            if not any(title.startswith(section) for title in titles):
+                found.append(f"{oid}: no section starting {section!r} in {notebook.name}")
+        graded = graded_items(notebook)
+        items = entry.get("graded") or []
+        if not items:
+            found.append(f"{oid}: done, but no graded item checks it")
+        for item in items:
+            if graded.get(item, 0) <= 0:
+                found.append(f"{oid}: {item!r} is not a graded cell with points in {notebook.name}")
+        if not entry.get("sections"):
+            found.append(f"{oid}: done, but names no section that teaches it")
+    return found
+
+
+def coverage_markdown(objectives: dict[str, dict], titles: dict[str, str]) -> str:
+    """The README's coverage table, one row per syllabus ID."""
+    lines = ["| ID | Objective | Lesson | Status | Graded by |", "|---|---|---|---|---|"]
+    for oid in [*titles, *sorted(objectives.keys() - titles.keys())]:
+        entry = objectives.get(oid, {"status": "missing"})
+        graded = ", ".join(f"`{item}`" for item in entry.get("graded") or []) or "-"
+        lines.append(f"| {oid} | {titles.get(oid, '')} | {entry.get('lesson', '-')} | {entry['status']} | {graded} |")
+    done = sum(entry["status"] == "done" for entry in objectives.values())
+    lines.append("")
+    lines.append(f"{done} of {len(objectives)} objectives taught and graded so far.")
+    return "\n".join(lines)

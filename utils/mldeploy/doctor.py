@@ -1,0 +1,195 @@
+"""``python -m mldeploy doctor``: is this machine ready for the course? Each problem comes with its fix.
+
+Checks Python, Java, Spark, a Delta write and read, the MLflow database, free ports, disk space and
+the data lake, and prints one table. A failed check means a lesson will fail; a warning means
+something to know (a port taken, a lake not built yet) that the course works around.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+OK, WARN, FAIL = "ok", "warn", "FAIL"
+
+#: Ports the course's servers use by default (each falls back to a free port when taken).
+COURSE_PORTS = {5000: "MLflow UI", 5001: "model serving", 7077: "Spark standalone master", 15002: "Spark Connect"}
+MIN_FREE_GB = 2.0
+
+
+@dataclass(frozen=True)
+class Check:
+    """One line of the doctor's report."""
+
+    name: str
+    status: str
+    detail: str
+    fix: str = ""
+
+
+def check_python() -> Check:
+    version = ".".join(map(str, sys.version_info[:3]))
+    if sys.version_info < (3, 10):
+        return Check("python", FAIL, version, "Use Python 3.10-3.13: `make setup PYTHON=python3.11`.")
+    in_venv = sys.prefix != sys.base_prefix or "CONDA_PREFIX" in os.environ
+    fix = "" if in_venv else "Run the course from its venv: `make lab`, or `source .venv/bin/activate`."
+    return Check("python", OK if in_venv else WARN, f"{version} at {sys.executable}", fix)
+
+
+def check_java() -> Check:
+    from .spark import JAVA_HELP, SparkSetupError, find_java, require_java
+
+    try:
+        major = require_java()
+    except SparkSetupError as error:
+        return Check("java", FAIL, str(error).split(". ")[0], JAVA_HELP)
+    return Check("java", OK, f"Java {major} at {find_java()}")
+
+
+def check_spark_home() -> Check:
+    import pyspark
+
+    bundled = Path(pyspark.__file__).parent
+    home = os.environ.get("SPARK_HOME")
+    if home and Path(home).resolve() != bundled.resolve():
+        return Check(
+            "SPARK_HOME", WARN, f"set to {home}", "Unset SPARK_HOME so pyspark uses its own Spark: `unset SPARK_HOME`."
+        )
+    return Check("SPARK_HOME", OK, "pyspark's own Spark")
+
+
+def check_spark(get_session: Callable) -> tuple[Check, object | None]:
+    from .spark import spark_log_path, spark_target
+
+    started = time.perf_counter()
+    try:
+        spark = get_session()
+    except Exception as error:  # report it, never crash the report
+        return Check("spark", FAIL, str(error).splitlines()[0][:200], f"See {spark_log_path()}."), None
+    seconds = time.perf_counter() - started
+    target = spark_target()
+    return Check("spark", OK, f"Spark {spark.version} on {target.url} ({seconds:.1f} s)"), spark
+
+
+def check_delta(spark) -> Check:
+    if spark is None:
+        return Check("delta", FAIL, "skipped: Spark did not start", "Fix the spark line first.")
+    with tempfile.TemporaryDirectory(prefix="mldeploy-doctor-") as folder:
+        path = str(Path(folder) / "table")
+        try:
+            spark.range(5).write.format("delta").save(path)
+            rows = spark.read.format("delta").load(path).count()
+            versions = spark.sql(f"DESCRIBE HISTORY delta.`{path}`").count()
+        except Exception as error:
+            return Check(
+                "delta", FAIL, str(error).splitlines()[0][:200],
+                "Delta's jars or settings are missing: start Spark with mldeploy.get_spark().",
+            )
+    if rows != 5 or versions != 1:
+        return Check("delta", FAIL, f"wrote 5 rows, read {rows}; {versions} versions", "Report this as a bug.")
+    return Check("delta", OK, "wrote and read back a Delta table")
+
+
+def check_mlflow() -> Check:
+    import mlflow
+
+    configured = os.environ.get("MLFLOW_TRACKING_URI")
+    with tempfile.TemporaryDirectory(prefix="mldeploy-doctor-") as folder:
+        uri = configured or f"sqlite:///{folder}/mlflow.db"
+        try:
+            client = mlflow.MlflowClient(tracking_uri=uri)
+            if configured:
+                client.search_experiments(max_results=1)
+            else:
+                experiment = client.create_experiment("doctor", artifact_location=Path(folder, "artifacts").as_uri())
+                run = client.create_run(experiment)
+                client.log_metric(run.info.run_id, "ok", 1.0)
+                assert client.get_run(run.info.run_id).data.metrics["ok"] == 1.0
+        except Exception as error:
+            fix = (
+                f"Check that the server at MLFLOW_TRACKING_URI={configured} is running, or unset it."
+                if configured
+                else "Reinstall MLflow: `rm -rf .venv && make setup`."
+            )
+            return Check("mlflow", FAIL, str(error).splitlines()[0][:200], fix)
+    where = configured or "a local SQLite database (sqlite:///mlflow.db beside each notebook)"
+    return Check("mlflow", OK, f"MLflow {mlflow.__version__}, tracking to {where}")
+
+
+def port_is_free(port: int, host: str = "127.0.0.1") -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
+def check_ports(ports: dict[int, str] = COURSE_PORTS) -> Check:
+    taken = [f"{port} ({use})" for port, use in ports.items() if not port_is_free(port)]
+    if taken:
+        return Check(
+            "ports", WARN, "in use: " + ", ".join(taken),
+            "The course picks another free port when a default is taken; to free one, find its "
+            "program with `lsof -i :PORT` (or `ss -ltnp`) and stop it.",
+        )
+    return Check("ports", OK, "free: " + ", ".join(map(str, ports)))
+
+
+def check_disk(folder: Path | None = None) -> Check:
+    from .paths import cache_dir
+
+    folder = folder or cache_dir()
+    free_gb = shutil.disk_usage(folder).free / 1e9
+    if free_gb < MIN_FREE_GB:
+        return Check("disk", WARN, f"{free_gb:.1f} GB free at {folder}", f"Free at least {MIN_FREE_GB:.0f} GB.")
+    return Check("disk", OK, f"{free_gb:.0f} GB free at {folder}")
+
+
+def check_lake() -> Check:
+    from .lake import TABLES, table_path
+
+    missing = [name for name in TABLES if not (Path(table_path(name)) / "_delta_log").is_dir()]
+    if missing:
+        return Check(
+            "lake", WARN, "not built: " + ", ".join(missing),
+            "Run `make setup` (about 30 s); lessons also build it on first use.",
+        )
+    return Check("lake", OK, f"{len(TABLES)} Delta tables at {Path(table_path(TABLES[0])).parent}")
+
+
+def run_doctor(spark=None) -> list[Check]:
+    """Run every check; pass the lesson's session as ``spark`` to reuse it instead of starting one."""
+    from .spark import get_spark
+
+    checks = [check_python(), check_java(), check_spark_home()]
+    spark_check, session = check_spark(lambda: spark if spark is not None else get_spark("mldeploy-doctor"))
+    checks += [spark_check, check_delta(session), check_mlflow(), check_ports(), check_disk(), check_lake()]
+    return checks
+
+
+def report(checks: list[Check]) -> str:
+    """The checks as a plain-text table, with a fix under each problem."""
+    width = max(len(check.name) for check in checks)
+    lines = []
+    for check in checks:
+        lines.append(f"{check.status:<4}  {check.name:<{width}}  {check.detail}")
+        if check.fix and check.status != OK:
+            lines.append(f"{'':<4}  {'':<{width}}  fix: {check.fix}")
+    failed = sum(check.status == FAIL for check in checks)
+    lines.append("All checks passed." if not failed else f"{failed} check(s) failed: see the fixes above.")
+    return "\n".join(lines)
+
+
+def main() -> int:
+    checks = run_doctor()
+    print(report(checks))
+    return 1 if any(check.status == FAIL for check in checks) else 0

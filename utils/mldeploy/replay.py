@@ -1,0 +1,135 @@
+"""Replay flights as a stream of JSON event files, with some events late and out of order.
+
+Real streams do not arrive in event-time order. ``EventReplayer`` turns a table of flights into
+numbered JSON-lines files written in *emission* order: most events are emitted as they happen, but
+a fixed share (``late_share``) is held back by up to ``max_delay`` and so lands in a later file,
+after events that happened after it. The same seed always gives the same files, so a lesson can
+say exactly how many events a watermark should drop.
+
+Each file appears atomically (written under a dot-name, then renamed), so a streaming reader never
+sees half a file.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .features import KEY, RAW_COLUMNS
+
+
+@dataclass(frozen=True)
+class ReplaySummary:
+    """What a replay will write: counts a lesson can check its stream against."""
+
+    events: int
+    files: int
+    delayed: int
+    out_of_order: int
+
+
+class EventReplayer:
+    """Write ``events`` (one row each) as JSON-lines files in ``folder``, in emission order.
+
+    ``time_column`` holds each event's event time. Call ``write_next()`` to release one file at a
+    time (for a live-looking stream), or ``write_all()``.
+    """
+
+    def __init__(
+        self,
+        events: pd.DataFrame,
+        folder: str | Path,
+        *,
+        time_column: str = "event_time",
+        events_per_file: int = 200,
+        late_share: float = 0.05,
+        max_delay: str | pd.Timedelta = "30min",
+        seed: int = 2013,
+    ) -> None:
+        if not 0 <= late_share <= 1:
+            raise ValueError(f"late_share must be between 0 and 1, got {late_share}")
+        if events_per_file < 1:
+            raise ValueError(f"events_per_file must be at least 1, got {events_per_file}")
+        self.folder = Path(folder)
+        self.time_column = time_column
+        self.events_per_file = events_per_file
+        self.plan = plan_emission(events, time_column, late_share, pd.Timedelta(max_delay), seed)
+        self._next_file = 0
+
+    @property
+    def files(self) -> int:
+        """How many files the whole replay writes."""
+        return -(-len(self.plan) // self.events_per_file)
+
+    def summary(self) -> ReplaySummary:
+        return ReplaySummary(
+            events=len(self.plan),
+            files=self.files,
+            delayed=int((self.plan["emit_delay"] > pd.Timedelta(0)).sum()),
+            out_of_order=int(self.plan["out_of_order"].sum()),
+        )
+
+    def delayed_beyond(self, lateness: str | pd.Timedelta) -> int:
+        """How many events are emitted more than ``lateness`` after their event time."""
+        return int((self.plan["emit_delay"] > pd.Timedelta(lateness)).sum())
+
+    def write_next(self) -> Path | None:
+        """Write the next file; ``None`` once every event has been written."""
+        if self._next_file >= self.files:
+            return None
+        start = self._next_file * self.events_per_file
+        batch = self.plan.iloc[start : start + self.events_per_file].drop(columns=["emit_delay", "out_of_order"])
+        self.folder.mkdir(parents=True, exist_ok=True)
+        final = self.folder / f"events-{self._next_file:05d}.json"
+        partial = self.folder / f".{final.name}.partial"
+        batch.to_json(partial, orient="records", lines=True, date_format="iso", date_unit="s")
+        os.replace(partial, final)
+        self._next_file += 1
+        return final
+
+    def write_all(self, pause_seconds: float = 0.0) -> list[Path]:
+        """Write every remaining file, pausing between files if asked."""
+        written = []
+        while (path := self.write_next()) is not None:
+            written.append(path)
+            if pause_seconds:
+                time.sleep(pause_seconds)
+        return written
+
+
+def departure_events(flights: pd.DataFrame) -> pd.DataFrame:
+    """One departure event per flight (rows of the lake's ``flights`` table): key, raw fields, event time."""
+    return flights[[KEY, *RAW_COLUMNS, "tailnum"]].assign(event_time=flights["sched_dep_ts"])
+
+
+def plan_emission(
+    events: pd.DataFrame, time_column: str, late_share: float, max_delay: pd.Timedelta, seed: int
+) -> pd.DataFrame:
+    """Order events as they will be emitted, marking which are delayed and which out of order.
+
+    Exactly ``round(late_share * len(events))`` events get a delay drawn uniformly from one minute
+    to ``max_delay``; the rest are emitted at their event time.
+    """
+    ordered = events.copy()
+    ordered[time_column] = pd.to_datetime(ordered[time_column], utc=True)
+    ordered = ordered.sort_values(time_column, kind="stable").reset_index(drop=True)
+    rng = np.random.default_rng(seed)
+    late = rng.choice(len(ordered), size=round(late_share * len(ordered)), replace=False)
+    minutes = max(max_delay / pd.Timedelta("1min"), 1.0)
+    delay = np.zeros(len(ordered), dtype="timedelta64[ns]")
+    delay[late] = pd.to_timedelta(rng.uniform(1.0, minutes, size=len(late)), unit="min").to_numpy()
+    ordered["emit_delay"] = delay
+    emitted = (
+        ordered.assign(_emit_at=ordered[time_column] + ordered["emit_delay"])
+        .sort_values(["_emit_at", time_column], kind="stable")
+        .drop(columns="_emit_at")
+        .reset_index(drop=True)
+    )
+    newest_before = emitted[time_column].cummax().shift(1)
+    emitted["out_of_order"] = emitted[time_column] < newest_before
+    return emitted

@@ -9,7 +9,7 @@ INSTALLED := $(VENV)/.installed
 ASSIGNMENTS := $(notdir $(wildcard solutions/[0-9]*))
 JUPYTER_ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
-.PHONY: help setup jars lake run test lab release grade doctor clean
+.PHONY: help setup jars run test lab release grade doctor bench clean
 
 help:
 	@echo "make run      set up, then run every lesson headless and print a table"
@@ -18,6 +18,7 @@ help:
 	@echo "make release  regenerate notebooks/ (student versions) from solutions/"
 	@echo "make grade DIR=folder  autograde a folder of submissions into grades.csv"
 	@echo "make doctor   check Java, Spark, Delta, MLflow and ports"
+	@echo "make bench    measure the scoring paths side by side (bench/)"
 
 # The venv, with every pinned dependency (pins: pyproject.toml). Redone when the pins change.
 $(INSTALLED): pyproject.toml
@@ -53,6 +54,9 @@ grade: $(INSTALLED)
 
 doctor: $(INSTALLED)
 	$(BIN)/python -m mldeploy doctor
+
+bench: setup
+	$(BIN)/python bench/scoring_paths.py
 
 clean:
 	rm -rf build gradebook.db autograded feedback submitted grades.csv

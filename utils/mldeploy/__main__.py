@@ -64,10 +64,15 @@ def grade(folder: str, grades_csv: str | None) -> int:
     return 1 if result.errors else 0
 
 
-def objectives() -> int:
-    from .course.objectives import coverage_markdown, load_map, syllabus_file, syllabus_ids
+def objectives(update_readme: bool) -> int:
+    from .course.objectives import README, coverage_markdown, load_map, syllabus_file, syllabus_ids, with_coverage
 
-    print(coverage_markdown(load_map(), syllabus_ids(syllabus_file().read_text())))
+    table = coverage_markdown(load_map(), syllabus_ids(syllabus_file().read_text()))
+    if update_readme:
+        README.write_text(with_coverage(README.read_text(), table))
+        print(f"Coverage table updated in {README}")
+    else:
+        print(table)
     return 0
 
 
@@ -81,7 +86,8 @@ def main(argv: list[str] | None = None) -> int:
     grading = commands.add_parser("grade", help="autograde DIR/STUDENT/ASSIGNMENT/*.ipynb into a grades CSV")
     grading.add_argument("folder")
     grading.add_argument("--csv", dest="grades_csv", help="where to write the grades (default: grades.csv)")
-    commands.add_parser("objectives", help="print the objectives coverage table (for the README)")
+    coverage = commands.add_parser("objectives", help="print the objectives coverage table (for the README)")
+    coverage.add_argument("--update-readme", action="store_true", help="write the table into README.md")
     args = parser.parse_args(argv)
     if args.command == "doctor":
         from .doctor import main as doctor
@@ -89,7 +95,9 @@ def main(argv: list[str] | None = None) -> int:
         return doctor()
     if args.command == "grade":
         return grade(args.folder, args.grades_csv)
-    return {"jars": jars, "prepare": prepare, "run": run_lessons, "objectives": objectives}[args.command]()
+    if args.command == "objectives":
+        return objectives(args.update_readme)
+    return {"jars": jars, "prepare": prepare, "run": run_lessons}[args.command]()
 
 
 if __name__ == "__main__":

@@ -97,5 +97,7 @@ def start_mlflow_ui(tracking_uri: str | None = None, port: int = 5000) -> Backgr
 
     uri = tracking_uri or mlflow.get_tracking_uri()
     port = free_port(port)
-    command = [sys.executable, "-m", "mlflow", "ui", "--backend-store-uri", uri, "--host", "127.0.0.1", "--port", str(port)]
+    # One worker: a laptop UI has one user, and each extra worker costs seconds of start-up.
+    command = [sys.executable, "-m", "mlflow", "ui", "--backend-store-uri", uri, "--host", "127.0.0.1",
+               "--port", str(port), "--workers", "1"]
     return BackgroundServer("mlflow-ui", command, port, ready_path="/health")

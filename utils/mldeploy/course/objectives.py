@@ -1,7 +1,8 @@
 """The objectives map: every syllabus ID, the lesson sections that teach it, the items that grade it.
 
 ``objectives.yml`` is the map; ``../shared/syllabus.md`` is the source of truth for IDs.
-``problems()`` lists what is wrong with the map, and ``coverage_markdown()`` renders the README table.
+``problems()`` lists what is wrong with the map, and ``coverage_markdown()`` renders the README table
+that ``with_coverage()`` places between the README's coverage markers.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from ..paths import COURSE_ROOT
 from .notebooks import graded_items, section_titles
 
 MAP_FILE = COURSE_ROOT / "objectives.yml"
+README = COURSE_ROOT / "README.md"
+COVERAGE_START, COVERAGE_END = "<!-- coverage:start -->", "<!-- coverage:end -->"
 STATUSES = ("done", "planned")
 
 
@@ -27,7 +30,7 @@ def syllabus_ids(text: str) -> dict[str, str]:
     """ID -> short title, from the syllabus's ``- M1 Title: details`` lines."""
     found = {}
     for match in re.finditer(r"^- ([A-Z]\d+) (.+)$", text, re.MULTILINE):
-        found[match.group(1)] = re.split(r"[:(]", match.group(2), maxsplit=1)[0].strip()
+        found[match.group(1)] = re.split(r"[:;] ", match.group(2), maxsplit=1)[0].strip().rstrip(".")
     return found
 
 
@@ -81,3 +84,12 @@ def coverage_markdown(objectives: dict[str, dict], titles: dict[str, str]) -> st
     lines.append("")
     lines.append(f"{done} of {len(objectives)} objectives taught and graded so far.")
     return "\n".join(lines)
+
+
+def with_coverage(readme: str, table: str) -> str:
+    """``readme`` with ``table`` between its coverage markers (which must be there)."""
+    before, found, rest = readme.partition(COVERAGE_START)
+    _, found_end, after = rest.partition(COVERAGE_END)
+    if not (found and found_end):
+        raise ValueError(f"The README needs the markers {COVERAGE_START} and {COVERAGE_END} around its coverage table.")
+    return f"{before}{COVERAGE_START}\n{table}\n{COVERAGE_END}{after}"

@@ -49,7 +49,9 @@ def spark_target(value: str | None = None) -> SparkTarget:
     text = (os.environ.get(ENV_VAR, "") if value is None else value).strip()
     if not text:
         return SparkTarget("local", DEFAULT_MASTER)
-    for prefix, kind in (("local", "local"), ("spark://", "cluster"), ("sc://", "connect")):
+    if text == "local" or text.startswith("local["):  # not "localhost:7077", a cluster without spark://
+        return SparkTarget("local", text)
+    for prefix, kind in (("spark://", "cluster"), ("sc://", "connect")):
         if text.startswith(prefix):
             return SparkTarget(kind, text)
     raise SparkSetupError(

@@ -6,6 +6,7 @@ Submissions are laid out as nbgrader collects them: ``DIR/STUDENT/ASSIGNMENT/NOT
 from __future__ import annotations
 
 import csv
+import os
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -28,8 +29,10 @@ class GradingResult:
 
 def nbgrader(course: Path, *args: str) -> str:
     """Run an nbgrader command in ``course``; return its log, raise with the log when it fails."""
-    command = [str(Path(sys.executable).parent / "nbgrader"), *args]
-    done = subprocess.run(command, cwd=course, capture_output=True, text=True)
+    tools = Path(sys.executable).parent
+    # nbgrader runs `alembic` by name to create its gradebook: this environment's tools come first.
+    env = {**os.environ, "PATH": f"{tools}{os.pathsep}{os.environ.get('PATH', '')}"}
+    done = subprocess.run([str(tools / "nbgrader"), *args], cwd=course, env=env, capture_output=True, text=True)
     log = done.stdout + done.stderr
     if done.returncode != 0:
         raise RuntimeError(f"`nbgrader {' '.join(args)}` failed ({done.returncode}):\n{log[-4000:]}")

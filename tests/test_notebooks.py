@@ -20,7 +20,7 @@ import nbformat
 import pytest
 
 from mldeploy.course.grading import grade, nbgrader
-from mldeploy.course.notebooks import graded_items, lesson_name, solution_notebooks
+from mldeploy.course.notebooks import copy_without_leftovers, graded_items, lesson_name, solution_notebooks
 
 from mldeploy.paths import COURSE_ROOT
 
@@ -37,7 +37,7 @@ def course_copy(tmp_path_factory) -> Path:
     """The course's nbgrader parts in a temporary folder; nbgrader_config.py makes it the course root."""
     root = tmp_path_factory.mktemp("course")
     for part in ("solutions", "notebooks"):
-        shutil.copytree(COURSE_ROOT / part, root / part, ignore=shutil.ignore_patterns("work", "mlruns", "mlflow.db"))
+        copy_without_leftovers(COURSE_ROOT / part, root / part)
     shutil.copy(COURSE_ROOT / "nbgrader_config.py", root)
     return root
 
@@ -74,7 +74,7 @@ def test_student_version_has_no_drift(lesson: Path, course_copy: Path):
 def test_solution_runs_under_nbval(lesson: Path, tmp_path: Path):
     """Each solution notebook executes top to bottom, in a fresh folder, with no cell raising."""
     folder = tmp_path / lesson_name(lesson)
-    shutil.copytree(lesson.parent, folder, ignore=shutil.ignore_patterns("work", "mlruns", "mlflow.db", ".*"))
+    copy_without_leftovers(lesson.parent, folder)
     done = subprocess.run(
         [sys.executable, "-m", "pytest", "--nbval-lax", "--nbval-current-env", "--nbval-cell-timeout=900",
          "-p", "no:cacheprovider", "-q", lesson.name],

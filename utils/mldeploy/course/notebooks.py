@@ -3,11 +3,20 @@
 from __future__ import annotations
 
 import re
+import shutil
 from pathlib import Path
 
 import nbformat
 
 from ..paths import COURSE_ROOT
+
+#: What running a lesson leaves beside its notebook (also in nbgrader_config.py's ignore list).
+RUN_LEFTOVERS = ("work", "mlruns", "mlflow.db", "spark-warehouse", "metastore_db", "derby.log", ".*")
+
+
+def copy_without_leftovers(source: Path, target: Path) -> None:
+    """Copy a lesson folder (or a tree of them) without what earlier runs left in it."""
+    shutil.copytree(source, target, ignore=shutil.ignore_patterns(*RUN_LEFTOVERS))
 
 
 def solution_notebooks(root: Path = COURSE_ROOT) -> list[Path]:

@@ -16,7 +16,7 @@ from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 
 from ..paths import COURSE_ROOT
-from .notebooks import lesson_name, solution_notebooks
+from .notebooks import copy_without_leftovers, lesson_name, solution_notebooks
 
 CELL_TIMEOUT_SECONDS = 900
 
@@ -33,7 +33,7 @@ class LessonRun:
 def run_notebook(notebook: Path, workdir: Path, timeout: int = CELL_TIMEOUT_SECONDS) -> LessonRun:
     """Execute ``notebook`` with ``workdir`` (emptied first) as its folder; keep the executed copy there."""
     shutil.rmtree(workdir, ignore_errors=True)
-    shutil.copytree(notebook.parent, workdir, ignore=shutil.ignore_patterns("work", "mlruns", "mlflow.db", ".*"))
+    copy_without_leftovers(notebook.parent, workdir)
     executed = workdir / notebook.name
     nb = nbformat.read(executed, as_version=4)
     client = NotebookClient(nb, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(workdir)}})

@@ -21,7 +21,6 @@ import pytest
 
 from mldeploy.course.grading import grade, nbgrader
 from mldeploy.course.notebooks import copy_without_leftovers, graded_items, lesson_name, solution_notebooks
-
 from mldeploy.paths import COURSE_ROOT
 
 LESSONS = solution_notebooks(COURSE_ROOT)
@@ -92,9 +91,9 @@ def with_reference_answers(student: Path, solution: Path) -> nbformat.NotebookNo
     }
     notebook = nbformat.read(student, as_version=4)
     for cell in notebook.cells:
-        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
-        if cell.metadata.get("nbgrader", {}).get("solution"):
-            lines = answers[grade_id].splitlines()
+        meta = cell.metadata.get("nbgrader", {})
+        if meta.get("solution"):
+            lines = answers[meta["grade_id"]].splitlines()
             cell.source = "\n".join(line for line in lines if not SOLUTION_MARKERS.match(line))
     return notebook
 

@@ -16,6 +16,23 @@ c.CourseDirectory.ignore = [
 ]
 # The default exchange is a system folder (/srv/nbgrader/exchange); keep it inside the course.
 c.Exchange.root = os.path.join(here, "exchange")
-# Spark cells (a cold JVM, a first Delta read, a Spark job per request) take far longer than 30 s.
-c.Execute.timeout = 900
+# Spark cells (a cold JVM, a first Delta read, a Spark job per request) take far longer than nbgrader's
+# 30 s default; no lesson cell needs 5 minutes, so an endless loop is cut after that and grading goes on.
+c.Execute.timeout = 300
+# A test cell a learner deleted is put back from the source, and still fails a wrong answer
+# (edited test cells are restored by nbgrader in any case).
+c.OverwriteCells.add_missing_cells = True
+# nbgrader fails a test cell that wrote to stderr, even when nothing raised: a learner's harmless
+# warning would cost points. The course's preprocessor (right after execution) shows such output as
+# ordinary output instead; a raised error still fails the cell.
+c.Autograde.autograde_preprocessors = [
+    "nbgrader.preprocessors.Execute",
+    "mldeploy.course.nbgrader_hooks.WarningsAreNotFailures",
+    "nbgrader.preprocessors.IgnorePattern",
+    "nbconvert.preprocessors.ClearMetadataPreprocessor",
+    "nbgrader.preprocessors.LimitOutput",
+    "nbgrader.preprocessors.SaveAutoGrades",
+    "nbgrader.preprocessors.AssignLatePenalties",
+    "nbgrader.preprocessors.CheckCellMetadata",
+]
 c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}

@@ -13,6 +13,7 @@ import pytest
 
 #: The course folder (tests/ lives directly in it).
 COURSE_ROOT = Path(__file__).resolve().parents[1]
+LESSON_TIMINGS = pytest.StashKey[dict]()
 
 
 @pytest.fixture(scope="session")
@@ -44,3 +45,25 @@ def lake(spark) -> Path:
     if not all((folder / "_delta_log").is_dir() for folder in folders):
         build_lake(spark, progress=False)
     return folders[0].parent
+
+
+@pytest.fixture(scope="session")
+def lesson_timings(pytestconfig) -> dict[str, dict[str, float]]:
+    """lesson -> {run: seconds} for each execution of a lesson; printed at the end of the session."""
+    return pytestconfig.stash.setdefault(LESSON_TIMINGS, {})
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
+    """A table of each lesson's executions, so the suite's growth stays visible."""
+    timings = config.stash.get(LESSON_TIMINGS, {})
+    if not timings:
+        return
+    runs = ("nbval", "reference", "blank")
+    terminalreporter.section("lesson executions (seconds)")
+    terminalreporter.write_line(f"{'lesson':<28}" + "".join(f"{run:>11}" for run in runs) + f"{'total':>11}")
+    for lesson, seconds in sorted(timings.items()):
+        cells = "".join(f"{seconds[run]:>11.1f}" if run in seconds else f"{'-':>11}" for run in runs)
+        terminalreporter.write_line(f"{lesson:<28}{cells}{sum(seconds.values()):>11.1f}")
+    terminalreporter.write_line("nbval runs the solution once; 'reference' grades that run's outputs "
+                                "(no second execution); 'blank' is nbgrader executing the untouched notebook, "
+                                "in the background while nbval runs (MLDEPLOY_TEST_OVERLAP=0 to serialise).")

@@ -1,30 +1,45 @@
-"""The autograding round trip, on a copy of the course in a temporary folder.
+"""The autograding round trip, on copies of the course in temporary folders.
 
 - ``notebooks/`` is exactly what ``nbgrader generate_assignment`` makes from ``solutions/`` (no drift);
-- every solution notebook runs top to bottom under nbval in a fresh working folder;
-- the student notebook with the reference answers filled in gets full marks, the untouched student
-  notebook gets zero, and nbgrader itself reports no error for either.
+- every solution notebook runs top to bottom under nbval in a fresh working folder, and nbgrader,
+  grading the outputs of that very run, gives every test cell full marks;
+- the untouched student notebook, executed by nbgrader's own autograde, is graded and fails every
+  test cell: zero, proven cell by cell (not a missing grade that the CSV export writes as 0).
 
-These tests execute every lesson three times (nbval, reference, blank), so they are most of ``make test``.
+Each lesson is executed twice (nbval, and the blank submission): the reference grade reads the nbval
+run's outputs with ``nbgrader autograde --no-execute``. The blank submissions are graded in a
+background thread while nbval runs the lessons in the foreground (``MLDEPLOY_TEST_OVERLAP=0`` turns
+that off), and each run's seconds go to the table printed at the end of ``make test``.
 """
 
 from __future__ import annotations
 
-import re
+import os
 import shutil
 import subprocess
 import sys
+import time
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 import nbformat
 import pytest
 
-from mldeploy.course.grading import grade, nbgrader
-from mldeploy.course.notebooks import copy_without_leftovers, graded_items, lesson_name, solution_notebooks
+from mldeploy.course.grading import GradingResult, grade, release, release_drift
+from mldeploy.course.notebooks import (
+    copy_without_leftovers,
+    graded_items,
+    learner_view,
+    lesson_name,
+    solution_notebooks,
+    without_solution_markers,
+)
+from mldeploy.course.runner import CELL_TIMEOUT_SECONDS
 from mldeploy.paths import COURSE_ROOT
 
 LESSONS = solution_notebooks(COURSE_ROOT)
-SOLUTION_MARKERS = re.compile(r"^\s*### (BEGIN|END) SOLUTION\s*$")
+LESSON_TIMEOUT_SECONDS = 20 * 60
+OVERLAP = os.environ.get("MLDEPLOY_TEST_OVERLAP", "1") != "0"
 
 
 def student_notebook(lesson: Path, root: Path = COURSE_ROOT) -> Path:
@@ -32,21 +47,22 @@ def student_notebook(lesson: Path, root: Path = COURSE_ROOT) -> Path:
 
 
 @pytest.fixture(scope="session")
-def course_copy(tmp_path_factory) -> Path:
-    """The course's nbgrader parts in a temporary folder; nbgrader_config.py makes it the course root."""
+def released_course(tmp_path_factory) -> Path:
+    """The course's nbgrader parts in a temporary folder, each lesson released once into ``release/``."""
     root = tmp_path_factory.mktemp("course")
     for part in ("solutions", "notebooks"):
         copy_without_leftovers(COURSE_ROOT / part, root / part)
     shutil.copy(COURSE_ROOT / "nbgrader_config.py", root)
+    for lesson in LESSONS:
+        release(root, lesson_name(lesson), root / "release")
     return root
 
 
-def cells_of(notebook: Path) -> list[tuple[str, str, dict]]:
-    """What a learner sees of a notebook: each cell's type, source and nbgrader metadata."""
-    return [
-        (cell.cell_type, cell.source, cell.metadata.get("nbgrader", {}))
-        for cell in nbformat.read(notebook, as_version=4).cells
-    ]
+def course_for(learner: str, released_course: Path, tmp_path_factory) -> Path:
+    """A copy of the released course, gradebook included, so two learners can be graded at once."""
+    root = tmp_path_factory.mktemp(f"course-{learner}")
+    shutil.copytree(released_course, root, dirs_exist_ok=True)
+    return root
 
 
 def test_every_lesson_has_a_student_version():
@@ -56,82 +72,143 @@ def test_every_lesson_has_a_student_version():
 
 
 @pytest.mark.parametrize("lesson", LESSONS, ids=lesson_name)
-def test_student_version_has_no_drift(lesson: Path, course_copy: Path):
+def test_student_version_has_no_drift(lesson: Path, released_course: Path):
     """notebooks/ equals a fresh generate_assignment of solutions/ (no answers or hidden tests leak)."""
-    generated = student_notebook(lesson, course_copy)
-    generated.unlink()
-    nbgrader(course_copy, "generate_assignment", lesson_name(lesson), "--force")
-    committed = cells_of(student_notebook(lesson))
-    assert committed == cells_of(generated), (
+    assert not release_drift(released_course, lesson_name(lesson), released_course / "release"), (
         f"notebooks/{lesson_name(lesson)} is not what `make release` makes from solutions/: run `make release`."
     )
-    released = "\n".join(source for _, source, _ in committed)
+    released = "\n".join(source for _, source, _ in learner_view(student_notebook(lesson)))
     assert "BEGIN SOLUTION" not in released and "BEGIN HIDDEN TESTS" not in released
 
 
-@pytest.mark.parametrize("lesson", LESSONS, ids=lesson_name)
-def test_solution_runs_under_nbval(lesson: Path, tmp_path: Path):
-    """Each solution notebook executes top to bottom, in a fresh folder, with no cell raising."""
-    folder = tmp_path / lesson_name(lesson)
-    copy_without_leftovers(lesson.parent, folder)
-    done = subprocess.run(
-        [sys.executable, "-m", "pytest", "--nbval-lax", "--nbval-current-env", "--nbval-cell-timeout=900",
-         "-p", "no:cacheprovider", "-q", lesson.name],
-        cwd=folder, capture_output=True, text=True,
-    )
-    assert done.returncode == 0, f"nbval failed for {lesson.name}:\n{done.stdout[-6000:]}\n{done.stderr[-2000:]}"
+# ---- the blank submissions, graded by nbgrader's own execution (in the background) ----------------------
 
 
-def with_reference_answers(student: Path, solution: Path) -> nbformat.NotebookNode:
-    """The student notebook with each answer cell replaced by the solution's (markers removed)."""
-    answers = {
-        cell.metadata["nbgrader"]["grade_id"]: cell.source
-        for cell in nbformat.read(solution, as_version=4).cells
-        if cell.metadata.get("nbgrader", {}).get("solution")
-    }
-    notebook = nbformat.read(student, as_version=4)
-    for cell in notebook.cells:
-        meta = cell.metadata.get("nbgrader", {})
-        if meta.get("solution"):
-            lines = answers[meta["grade_id"]].splitlines()
-            cell.source = "\n".join(line for line in lines if not SOLUTION_MARKERS.match(line))
-    return notebook
+def grade_blank(lesson: Path, course: Path, folder: Path, timings: dict) -> GradingResult:
+    submission = folder / lesson_name(lesson) / "blank" / lesson_name(lesson)
+    submission.mkdir(parents=True)
+    shutil.copy(student_notebook(lesson), submission / lesson.name)
+    started = time.perf_counter()
+    result = grade(submission.parent.parent, course=course, grades_csv=submission.parent / "grades.csv",
+                   generate=False, student_timeout=LESSON_TIMEOUT_SECONDS)
+    timings.setdefault(lesson_name(lesson), {})["blank"] = time.perf_counter() - started
+    return result
 
 
 @pytest.fixture(scope="session")
-def grading(course_copy: Path, tmp_path_factory):
-    """Autograde two learners for every lesson: `reference` (the solutions) and `blank` (untouched)."""
-    submissions = tmp_path_factory.mktemp("submitted")
-    for lesson in LESSONS:
-        student = student_notebook(lesson)
-        for learner in ("reference", "blank"):
-            folder = submissions / learner / lesson_name(lesson)
-            folder.mkdir(parents=True)
-            notebook = with_reference_answers(student, lesson) if learner == "reference" else nbformat.read(student, 4)
-            nbformat.write(notebook, folder / lesson.name)
-    result = grade(submissions, course=course_copy, grades_csv=tmp_path_factory.mktemp("grades") / "grades.csv")
-    scores = {(row["student_id"], row["assignment"]): row for row in result.rows}
-    return result, scores, course_copy / "autograded"
+def blank_grading(released_course, tmp_path_factory, lesson_timings) -> dict[str, Future]:
+    """One future per lesson: the grading of its untouched student notebook."""
+    course = course_for("blank", released_course, tmp_path_factory)
+    folder = tmp_path_factory.mktemp("submitted-blank")
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="blank-grading")
+    if OVERLAP:
+        futures = {lesson_name(lesson): pool.submit(grade_blank, lesson, course, folder, lesson_timings)
+                   for lesson in LESSONS}
+    else:  # graded when its test asks
+        futures = {lesson_name(lesson): _Deferred(grade_blank, lesson, course, folder, lesson_timings)
+                   for lesson in LESSONS}
+    yield futures
+    pool.shutdown(wait=True, cancel_futures=True)
+
+
+class _Deferred:
+    """A future-like call that runs when its result is first asked for."""
+
+    def __init__(self, function, *args) -> None:
+        self.function, self.args = function, args
+
+    def result(self, timeout: float | None = None):
+        if not hasattr(self, "_value"):
+            self._value = self.function(*self.args)
+        return self._value
+
+
+# ---- each solution under nbval, its outputs kept for grading --------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def executed(tmp_path_factory) -> Path:
+    """Where nbval leaves each solution notebook with the outputs of its run."""
+    return tmp_path_factory.mktemp("executed")
 
 
 @pytest.mark.parametrize("lesson", LESSONS, ids=lesson_name)
-def test_reference_answers_get_full_marks(lesson: Path, grading):
-    result, scores, autograded = grading
-    row = scores[("reference", lesson_name(lesson))]
-    points = sum(graded_items(lesson).values())
-    assert float(row["max_score"]) == points > 0
-    assert float(row["score"]) == points, (
-        f"The reference answers of {lesson_name(lesson)} scored {row['score']} of {points}; "
-        f"see the autograded notebook under {autograded}.\n{result.log[-4000:]}"
+def test_solution_runs_under_nbval(lesson: Path, tmp_path: Path, executed: Path, blank_grading, lesson_timings):
+    """Each solution notebook executes top to bottom, in a fresh folder, with no cell raising."""
+    folder = tmp_path / lesson_name(lesson)
+    copy_without_leftovers(lesson.parent, folder)
+    started = time.perf_counter()
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "--nbval-lax", "--nbval-current-env",
+         f"--nbval-cell-timeout={CELL_TIMEOUT_SECONDS}", "-p", "no:cacheprovider", "-q",
+         "-p", "mldeploy.course.nbval_outputs", f"--save-executed={executed / lesson_name(lesson) / lesson.name}",
+         lesson.name],
+        cwd=folder, capture_output=True, text=True, timeout=LESSON_TIMEOUT_SECONDS,
     )
+    lesson_timings.setdefault(lesson_name(lesson), {})["nbval"] = time.perf_counter() - started
+    assert done.returncode == 0, f"nbval failed for {lesson.name}:\n{done.stdout[-6000:]}\n{done.stderr[-2000:]}"
+
+
+def reference_submission(lesson: Path, executed: Path, folder: Path) -> Path:
+    """The nbval-executed solution as a learner would hand it in: answers without nbgrader's markers."""
+    notebook = nbformat.read(executed / lesson_name(lesson) / lesson.name, as_version=4)
+    for cell in notebook.cells:
+        if cell.metadata.get("nbgrader", {}).get("solution"):
+            cell.source = without_solution_markers(cell.source)
+    target = folder / "reference" / lesson_name(lesson) / lesson.name
+    target.parent.mkdir(parents=True)
+    nbformat.write(notebook, target)
+    return target
+
+
+@pytest.fixture(scope="session")
+def reference_course(released_course, tmp_path_factory) -> Path:
+    return course_for("reference", released_course, tmp_path_factory)
 
 
 @pytest.mark.parametrize("lesson", LESSONS, ids=lesson_name)
-def test_untouched_notebook_gets_zero(lesson: Path, grading):
-    _, scores, _ = grading
-    assert float(scores[("blank", lesson_name(lesson))]["score"]) == 0
+def test_reference_answers_get_full_marks(lesson: Path, executed: Path, reference_course: Path, tmp_path: Path,
+                                          lesson_timings):
+    """nbgrader grades the outputs of the nbval run: every test cell gets its points."""
+    if not (executed / lesson_name(lesson) / lesson.name).exists():
+        pytest.fail(f"nbval left no executed copy of {lesson.name}: see test_solution_runs_under_nbval.")
+    submitted = reference_submission(lesson, executed, tmp_path)
+    started = time.perf_counter()
+    result = grade(tmp_path, course=reference_course, grades_csv=tmp_path / "grades.csv", generate=False,
+                   execute=False)
+    lesson_timings.setdefault(lesson_name(lesson), {})["reference"] = time.perf_counter() - started
+    assert not result.errors and not result.problems, "\n".join(result.errors + result.problems)
+
+    # What nbgrader graded is what nbval ran: it restored no test cell that differs from the solution's.
+    autograded = reference_course / "autograded" / "reference" / lesson_name(lesson) / lesson.name
+    ran = {meta["grade_id"]: source for _, source, meta in learner_view(submitted) if meta.get("grade")}
+    graded = {meta["grade_id"]: source for _, source, meta in learner_view(autograded) if meta.get("grade")}
+    assert graded == ran, f"nbgrader graded other test code than nbval ran for {lesson.name}: run `make release`."
+
+    points = graded_items(lesson)
+    scores = result.cell_scores[("reference", lesson_name(lesson))]
+    short = {cell: score for cell, (score, maximum) in scores.items() if score != maximum}
+    assert set(scores) == set(points) and not short, (
+        f"The reference answers of {lesson_name(lesson)} lost points in {short} (of {points}); "
+        f"see {autograded}."
+    )
+    assert float(result.rows[0]["score"]) == sum(points.values()) > 0
 
 
-def test_grader_reports_no_errors(grading):
-    result, _, _ = grading
-    assert not result.errors, "nbgrader reported errors:\n" + "\n".join(result.errors)
+@pytest.mark.parametrize("lesson", LESSONS, ids=lesson_name)
+def test_untouched_notebook_is_graded_and_fails_every_test(lesson: Path, blank_grading):
+    result = blank_grading[lesson_name(lesson)].result(timeout=LESSON_TIMEOUT_SECONDS)
+    assert not result.errors and not result.problems, "\n".join(result.errors + result.problems)
+    scores = result.cell_scores.get(("blank", lesson_name(lesson)))
+    assert scores is not None, f"The blank {lesson_name(lesson)} was never graded."
+    assert set(scores) == set(graded_items(lesson)), f"Graded cells: {sorted(scores)}"
+    assert all(score == 0 for score, _ in scores.values()), f"The untouched notebook scored: {scores}"
+    # Zero because each test ran and failed (an error, or partial credit of 0), not a missing grade.
+    autograded = result.autograded / "blank" / lesson_name(lesson) / lesson.name
+    verdicts = {
+        cell.metadata["nbgrader"]["grade_id"]
+        for cell in nbformat.read(autograded, as_version=4).cells
+        if cell.metadata.get("nbgrader", {}).get("grade")
+        and any(output.output_type in ("error", "execute_result") for output in cell.outputs)
+    }
+    assert verdicts == set(graded_items(lesson)), f"Test cells with no verdict: {set(graded_items(lesson)) - verdicts}"

@@ -1,6 +1,16 @@
 """Autograde a folder of submissions with nbgrader and write the grades as CSV (``make grade``).
 
 Submissions are laid out as nbgrader collects them: ``DIR/STUDENT/ASSIGNMENT/NOTEBOOK.ipynb``.
+
+Grading runs untrusted code with the grader's rights, so it is defensive:
+
+- each student is graded by their own ``nbgrader autograde`` process with a time limit, so a
+  submission that hangs or crashes nbgrader costs that student's grade, not the whole run;
+- test cells a learner edited or deleted are restored from the source (``nbgrader_config.py``),
+  and an endless cell is cut by nbgrader's per-cell timeout;
+- the shared data lake is fingerprinted before each student and restored if a submission changed it;
+- the student versions are generated into a scratch folder, so the committed ``notebooks/`` is
+  never rewritten (a drift between the two is reported instead).
 """
 
 from __future__ import annotations
@@ -9,10 +19,15 @@ import csv
 import os
 import subprocess
 import sys
-from dataclasses import dataclass
+import tempfile
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..paths import COURSE_ROOT
+from ..paths import COURSE_ROOT, lake_dir
+from .lake_guard import LakeGuard
+
+#: Wall-clock limit for grading one student's assignment: several times a lesson's warm run.
+STUDENT_TIMEOUT_SECONDS = 30 * 60
 
 
 @dataclass(frozen=True)
@@ -20,6 +35,12 @@ class GradingResult:
     grades_csv: Path
     rows: list[dict[str, str]]
     log: str
+    #: (student, assignment) -> {grade_id: (score, max_score)} for every autograded test cell.
+    cell_scores: dict[tuple[str, str], dict[str, tuple[float | None, float]]] = field(default_factory=dict)
+    #: What went wrong with particular submissions (a timeout, a crash, a lake restored, drift).
+    problems: list[str] = field(default_factory=list)
+    #: nbgrader's autograded notebooks: ``autograded/STUDENT/ASSIGNMENT/NOTEBOOK.ipynb``.
+    autograded: Path | None = None
 
     @property
     def errors(self) -> list[str]:
@@ -27,36 +48,119 @@ class GradingResult:
         return [line for line in self.log.splitlines() if "| ERROR]" in line or "| CRITICAL]" in line]
 
 
-def nbgrader(course: Path, *args: str) -> str:
+def nbgrader(course: Path, *args: str, timeout: float | None = None) -> str:
     """Run an nbgrader command in ``course``; return its log, raise with the log when it fails."""
     tools = Path(sys.executable).parent
     # nbgrader runs `alembic` by name to create its gradebook: this environment's tools come first.
     env = {**os.environ, "PATH": f"{tools}{os.pathsep}{os.environ.get('PATH', '')}"}
-    done = subprocess.run([str(tools / "nbgrader"), *args], cwd=course, env=env, capture_output=True, text=True)
-    log = done.stdout + done.stderr
-    if done.returncode != 0:
-        raise RuntimeError(f"`nbgrader {' '.join(args)}` failed ({done.returncode}):\n{log[-4000:]}")
+    command = [str(tools / "nbgrader"), *args]
+    # Its own session, so a timeout can end the kernels it started too.
+    process = subprocess.Popen(command, cwd=course, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                               text=True, start_new_session=True)
+    try:
+        log, _ = process.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        _kill_session(process)
+        raise TimeoutError(f"`nbgrader {' '.join(args)}` did not finish within {timeout:.0f} s") from None
+    if process.returncode != 0:
+        raise RuntimeError(f"`nbgrader {' '.join(args)}` failed ({process.returncode}):\n{log[-4000:]}")
     return log
 
 
-def grade(submissions: Path, course: Path = COURSE_ROOT, grades_csv: Path | None = None) -> GradingResult:
-    """Autograde every assignment found in ``submissions``; write and return the grades."""
+def _kill_session(process: subprocess.Popen) -> None:
+    import signal
+
+    try:
+        os.killpg(process.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    process.communicate()
+
+
+def release(course: Path, assignment: str, release_dir: Path) -> str:
+    """``generate_assignment`` into ``release_dir``: fills the gradebook with the source's test cells."""
+    return nbgrader(course, "generate_assignment", assignment, "--force",
+                    f"--CourseDirectory.release_directory={release_dir}")
+
+
+def release_drift(course: Path, assignment: str, release_dir: Path) -> list[str]:
+    """Notebooks whose committed student version differs from a fresh release of the source."""
+    from .notebooks import learner_view
+
+    drifted = []
+    for fresh in sorted((release_dir / assignment).glob("*.ipynb")):
+        committed = course / "notebooks" / assignment / fresh.name
+        if not committed.exists() or learner_view(committed) != learner_view(fresh):
+            drifted.append(f"notebooks/{assignment}/{fresh.name} is not what `make release` makes from solutions/")
+    return drifted
+
+
+def grade(
+    submissions: Path,
+    course: Path = COURSE_ROOT,
+    grades_csv: Path | None = None,
+    *,
+    generate: bool = True,
+    execute: bool = True,
+    cell_timeout: int | None = None,
+    student_timeout: float = STUDENT_TIMEOUT_SECONDS,
+) -> GradingResult:
+    """Autograde every submission found in ``submissions``; write and return the grades.
+
+    ``generate=False`` reuses a gradebook that already holds the assignments; ``execute=False``
+    grades the outputs already in the notebooks (nbgrader's ``--no-execute``); ``cell_timeout``
+    overrides nbgrader's per-cell limit from ``nbgrader_config.py``.
+    """
     submissions = submissions.resolve()
-    assignments = sorted({path.parent.name for path in submissions.glob("*/*/*.ipynb")})
-    if not assignments:
+    found = sorted({(path.parent.parent.name, path.parent.name) for path in submissions.glob("*/*/*.ipynb")})
+    if not found:
         raise FileNotFoundError(
             f"No submissions under {submissions}: expected STUDENT/ASSIGNMENT/NOTEBOOK.ipynb "
             f"(for example {submissions}/alice/00_deployment_modes/00_deployment_modes.ipynb)."
         )
     grades_csv = (grades_csv or course / "grades.csv").resolve()
-    log = []
-    for assignment in assignments:
-        # Records the source version of every test cell, hidden tests included, in the gradebook.
-        log.append(nbgrader(course, "generate_assignment", assignment, "--force"))
-        log.append(
-            nbgrader(course, "autograde", assignment, "--force", f"--CourseDirectory.submitted_directory={submissions}")
-        )
+    log: list[str] = []
+    problems: list[str] = []
+    options = [f"--CourseDirectory.submitted_directory={submissions}", "--force"]
+    options += [] if execute else ["--no-execute"]
+    options += [] if cell_timeout is None else [f"--Execute.timeout={cell_timeout}"]
+    with tempfile.TemporaryDirectory(prefix="mldeploy-release-") as scratch, LakeGuard(lake_dir()) as lake:
+        for assignment in sorted({assignment for _, assignment in found}):
+            if generate:
+                log.append(release(course, assignment, Path(scratch)))
+                problems += release_drift(course, assignment, Path(scratch))
+        for student, assignment in found:
+            try:
+                log.append(nbgrader(course, "autograde", assignment, f"--student={student}", *options,
+                                    timeout=student_timeout))
+            except (RuntimeError, TimeoutError) as failure:
+                problems.append(f"{student}/{assignment}: not graded: {str(failure).splitlines()[0]}")
+                log.append(str(failure))
+            restored = lake.restore()
+            if restored:
+                problems.append(f"{student}/{assignment}: the submission changed the data lake "
+                                f"({len(restored)} files, e.g. {restored[0]}); it was restored")
     log.append(nbgrader(course, "export", f"--to={grades_csv}"))
     with open(grades_csv, newline="") as handle:
         rows = list(csv.DictReader(handle))
-    return GradingResult(grades_csv, rows, "\n".join(log))
+    return GradingResult(grades_csv, rows, "\n".join(log), cell_scores(course, found), problems, course / "autograded")
+
+
+def cell_scores(course: Path, graded: list[tuple[str, str]]) -> dict[tuple[str, str], dict[str, tuple[float | None, float]]]:
+    """Per test cell scores from nbgrader's gradebook; a submission never graded has no entry."""
+    from nbgrader.api import Gradebook, MissingEntry
+
+    scores = {}
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gradebook:
+        for student, assignment in graded:
+            try:
+                submission = gradebook.find_submission(assignment, student)
+            except MissingEntry:
+                continue
+            cells = {}
+            for notebook in submission.notebooks:
+                for grade_entry in notebook.grades:
+                    if grade_entry.cell_type == "code":
+                        cells[grade_entry.name] = (grade_entry.auto_score, grade_entry.max_score)
+            scores[(student, assignment)] = cells
+    return scores

@@ -48,6 +48,36 @@ def grade_ids(notebook: Path) -> set[str]:
     return ids
 
 
+def learner_view(notebook: Path) -> list[tuple[str, str, dict]]:
+    """What a learner sees of a notebook: each cell's type, source and nbgrader metadata."""
+    return [
+        (cell.cell_type, cell.source, cell.metadata.get("nbgrader", {}))
+        for cell in nbformat.read(notebook, as_version=4).cells
+    ]
+
+
+SOLUTION_MARKERS = re.compile(r"^\s*### (BEGIN|END) SOLUTION\s*$")
+
+
+def without_solution_markers(source: str) -> str:
+    """An answer as a learner would write it: the solution's code without nbgrader's marker lines."""
+    return "\n".join(line for line in source.splitlines() if not SOLUTION_MARKERS.match(line))
+
+
+def with_reference_answers(student: nbformat.NotebookNode, solution: Path) -> nbformat.NotebookNode:
+    """``student`` with each answer cell's source replaced by the solution's (markers removed)."""
+    answers = {
+        cell.metadata["nbgrader"]["grade_id"]: cell.source
+        for cell in nbformat.read(solution, as_version=4).cells
+        if cell.metadata.get("nbgrader", {}).get("solution")
+    }
+    for cell in student.cells:
+        meta = cell.metadata.get("nbgrader", {})
+        if meta.get("solution"):
+            cell.source = without_solution_markers(answers[meta["grade_id"]])
+    return student
+
+
 def section_titles(notebook: Path) -> list[str]:
     """The markdown headings of a notebook, without their leading #."""
     titles = []

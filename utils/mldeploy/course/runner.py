@@ -18,7 +18,8 @@ from nbclient.exceptions import CellExecutionError
 from ..paths import COURSE_ROOT
 from .notebooks import copy_without_leftovers, lesson_name, solution_notebooks
 
-CELL_TIMEOUT_SECONDS = 900
+#: No lesson cell needs 5 minutes (nbgrader_config.py uses the same limit): a hang fails in minutes.
+CELL_TIMEOUT_SECONDS = 300
 
 
 @dataclass(frozen=True)

@@ -7,10 +7,11 @@ import socket
 import pytest
 
 from mldeploy import report, run_doctor
-from mldeploy.doctor import FAIL, OK, WARN, Check, check_delta, check_java, check_ports, check_spark, port_is_free
+from mldeploy.doctor import FAIL, OK, WARN, Check, check_delta, check_java, check_listeners, check_ports, check_spark
+from mldeploy.ports import port_is_free
 from mldeploy.spark import JAVA_HELP
 
-CHECK_NAMES = ["python", "java", "SPARK_HOME", "spark", "delta", "mlflow", "ports", "disk", "lake"]
+CHECK_NAMES = ["python", "java", "SPARK_HOME", "spark", "delta", "mlflow", "ports", "listening", "disk", "lake"]
 
 
 @pytest.fixture(scope="module")
@@ -104,3 +105,25 @@ def test_report_puts_the_fix_under_each_problem():
     assert lines[3].strip() == "fix: stop it"
     assert "never shown" not in report(checks)
     assert lines[-1] == "1 check(s) failed: see the fixes above."
+
+
+def test_programs_listening_beyond_loopback_are_reported():
+    check = check_listeners(lambda: ["java (pid 42) on 0.0.0.0:4040"])
+    assert check.status == WARN and "0.0.0.0:4040" in check.detail and "127.0.0.1" in check.fix
+
+
+def test_a_listener_check_that_cannot_run_does_not_fail_the_report():
+    def denied():
+        raise PermissionError("needs admin")
+
+    assert check_listeners(denied).status == OK
+
+
+def test_a_server_on_all_interfaces_is_found():
+    from mldeploy.doctor import exposed_listeners
+
+    with socket.socket() as server:
+        server.bind(("0.0.0.0", 0))
+        server.listen()
+        port = server.getsockname()[1]
+        assert any(entry.endswith(f"0.0.0.0:{port}") for entry in exposed_listeners())

@@ -43,6 +43,12 @@ def test_every_syllabus_id_is_mapped_and_every_done_entry_is_real(syllabus):
     assert not found, "objectives.yml needs fixing:\n" + "\n".join(found)
 
 
+def test_every_done_entry_is_real_without_the_syllabus():
+    """Runs in every clone, with or without ../shared/: each done entry names real sections and graded cells."""
+    found = problems(OBJECTIVES, set(OBJECTIVES))
+    assert not found, "objectives.yml needs fixing:\n" + "\n".join(found)
+
+
 def test_readme_shows_current_coverage(syllabus):
     readme = README.read_text()
     table = coverage_markdown(OBJECTIVES, syllabus)
@@ -101,16 +107,42 @@ def test_lesson_has_one_setup_cell_recap_and_check_questions(lesson: Path):
     assert "spark.stop()" in code[-1], "The last cell stops the lesson's Spark session."
 
 
-@pytest.mark.parametrize("lesson", LESSONS, ids=lesson_name)
-def test_every_answer_cell_is_followed_by_graded_tests(lesson: Path):
+def cell_kinds(notebook_cells: list) -> list[str]:
+    """Each cell as 'answer', 'visible' (a test learners see), 'hidden' (a test with hidden parts) or 'other'."""
     kinds = []
+    for cell in notebook_cells:
+        meta = cell.metadata.get("nbgrader", {})
+        if meta.get("solution"):
+            kinds.append("answer")
+        elif meta.get("grade"):
+            kinds.append("hidden" if "### BEGIN HIDDEN TESTS" in cell.source else "visible")
+        else:
+            kinds.append("other")
+    return kinds
+
+
+@pytest.mark.parametrize("lesson", LESSONS, ids=lesson_name)
+def test_every_answer_is_checked_by_visible_and_hidden_tests(lesson: Path):
+    """After each answer (or run of answers) come a visible test and a hidden test, before the next answer."""
+    kinds = cell_kinds(cells(lesson))
+    for position, kind in enumerate(kinds):
+        if kind == "answer" and (position + 1 == len(kinds) or kinds[position + 1] != "answer"):
+            following = []
+            for later in kinds[position + 1:]:
+                if later == "answer":
+                    break
+                following.append(later)
+            assert "visible" in following, f"Answer cell {position} of {lesson.name} has no visible test after it."
+            assert "hidden" in following, f"Answer cell {position} of {lesson.name} has no hidden test after it."
+
+
+@pytest.mark.parametrize("lesson", LESSONS, ids=lesson_name)
+def test_every_graded_cell_carries_points(lesson: Path):
     for cell in cells(lesson):
         meta = cell.metadata.get("nbgrader", {})
-        kinds.append("answer" if meta.get("solution") else "test" if meta.get("grade") else "other")
-    for position, kind in enumerate(kinds):
-        if kind == "answer":
-            following = [k for k in kinds[position + 1:] if k != "other"][:1]
-            assert following == ["test"], f"Answer cell {position} of {lesson.name} has no test cell after it."
+        if meta.get("grade"):
+            assert float(meta.get("points", 0)) > 0, f"Graded cell {meta.get('grade_id')!r} has no points."
+            assert meta.get("locked"), f"Test cell {meta.get('grade_id')!r} must be locked (read-only)."
 
 
 @pytest.mark.parametrize("lesson", LESSONS, ids=lesson_name)

@@ -89,10 +89,12 @@ def test_session_conf_for_local_spark(monkeypatch, tmp_path):
     assert conf["spark.sql.shuffle.partitions"] == "4"
     assert conf["spark.sql.session.timeZone"] == "UTC"
     assert "spark.executor.memory" not in conf and "spark.cores.max" not in conf
+    assert conf["spark.driver.bindAddress"] == conf["spark.driver.host"] == "127.0.0.1"
 
 
 def test_session_conf_for_a_cluster_caps_its_share():
     conf = session_conf(SparkTarget("cluster", "spark://master:7077"), "an-app")
+    assert "spark.driver.bindAddress" not in conf, "executors on other machines must reach the driver"
     assert conf["spark.master"] == "spark://master:7077"
     assert conf["spark.cores.max"] == "2"
     assert conf["spark.executor.memory"] == "1g"
@@ -310,3 +312,16 @@ def test_delta_round_trip_with_time_travel(spark, tmp_path):
     history = spark.sql(f"DESCRIBE HISTORY delta.`{path}`").orderBy("version").collect()
     assert [row.version for row in history] == [0, 1]
     assert history[1].operationParameters["mode"] == "Overwrite"
+
+
+def test_local_spark_listens_on_loopback_only(spark):
+    """The driver, block manager and UI of a laptop's Spark are not reachable from the network."""
+    import psutil
+
+    from mldeploy.doctor import exposed_listeners
+
+    spark.range(3).count()
+    ours = {psutil.Process().pid} | {child.pid for child in psutil.Process().children(recursive=True)}
+    exposed = [entry for entry in exposed_listeners() if any(f"(pid {pid})" in entry for pid in ours)]
+    assert not exposed, f"Spark listens beyond loopback: {exposed}"
+    assert spark.sparkContext.uiWebUrl.startswith("http://127.0.0.1:")

@@ -7,15 +7,17 @@ something to know (a port taken, a lake not built yet) that the course works aro
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import shutil
-import socket
 import sys
 import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
+
+from .ports import port_is_free
 
 OK, WARN, FAIL = "ok", "warn", "FAIL"
 
@@ -123,16 +125,6 @@ def check_mlflow() -> Check:
     return Check("mlflow", OK, f"MLflow {mlflow.__version__}, tracking to {where}")
 
 
-def port_is_free(port: int, host: str = "127.0.0.1") -> bool:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            probe.bind((host, port))
-        except OSError:
-            return False
-    return True
-
-
 def check_ports(ports: dict[int, str] = COURSE_PORTS) -> Check:
     taken = [f"{port} ({use})" for port, use in ports.items() if not port_is_free(port)]
     if taken:
@@ -142,6 +134,43 @@ def check_ports(ports: dict[int, str] = COURSE_PORTS) -> Check:
             "program with `lsof -i :PORT` (or `ss -ltnp`) and stop it.",
         )
     return Check("ports", OK, "free: " + ", ".join(map(str, ports)))
+
+
+def exposed_listeners() -> list[str]:
+    """Programs of this user listening on an address other machines can reach (not loopback)."""
+    import psutil
+
+    found = set()
+    for conn in psutil.net_connections(kind="inet"):
+        if conn.status != psutil.CONN_LISTEN or not conn.laddr:
+            continue
+        address = ipaddress.ip_address(conn.laddr.ip.split("%")[0])
+        if (getattr(address, "ipv4_mapped", None) or address).is_loopback:  # ::ffff:127.0.0.1 too
+            continue
+        try:
+            process = psutil.Process(conn.pid) if conn.pid else None
+            if process is not None and process.uids().real != os.getuid():
+                continue
+            name = f"{process.name()} (pid {conn.pid})" if process else "unknown program"
+        except psutil.Error:
+            name = f"pid {conn.pid}"
+        found.add(f"{name} on {conn.laddr.ip}:{conn.laddr.port}")
+    return sorted(found)
+
+
+def check_listeners(find: Callable[[], list[str]] = exposed_listeners) -> Check:
+    try:
+        exposed = find()
+    except Exception as error:  # e.g. macOS needs admin rights to list other processes' sockets
+        return Check("listening", OK, f"could not list listening sockets ({type(error).__name__}); "
+                                      "`lsof -iTCP -sTCP:LISTEN` shows them")
+    if exposed:
+        return Check(
+            "listening", WARN, "reachable from the network: " + "; ".join(exposed[:6]),
+            "The course binds its servers and local Spark to 127.0.0.1. Stop these programs if you did not "
+            "mean to share them (a Spark started without mldeploy.get_spark() listens on all interfaces).",
+        )
+    return Check("listening", OK, "nothing of yours listens beyond 127.0.0.1")
 
 
 def check_disk(folder: Path | None = None) -> Check:
@@ -172,7 +201,8 @@ def run_doctor(spark=None) -> list[Check]:
 
     checks = [check_python(), check_java(), check_spark_home()]
     spark_check, session = check_spark(lambda: spark if spark is not None else get_spark("mldeploy-doctor"))
-    checks += [spark_check, check_delta(session), check_mlflow(), check_ports(), check_disk(), check_lake()]
+    checks += [spark_check, check_delta(session), check_mlflow(), check_ports(), check_listeners(), check_disk(),
+               check_lake()]
     return checks
 
 

@@ -1,7 +1,9 @@
-"""Servers a lesson starts in the background (the MLflow UI, model servers), and stops for sure.
+"""Servers a lesson starts in the background (the MLflow UI, model servers, a Kafka broker), stopped for sure.
 
-A ``BackgroundServer`` runs in its own process group with its log in the lesson's ``work/``
-folder; ``stop()`` ends the whole group, and is also called when the notebook's kernel exits.
+Every server goes the same way: ``reserve_port`` picks a free loopback port no other lesson holds,
+``BackgroundServer`` starts the command in its own process group with its log in the lesson's
+``work/`` folder, waits until it answers (an HTTP path, or a TCP connection for non-HTTP servers),
+and ``stop()`` ends the whole group and frees the port. ``stop()`` also runs when the kernel exits.
 """
 
 from __future__ import annotations
@@ -9,56 +11,72 @@ from __future__ import annotations
 import atexit
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
 import urllib.error
 import urllib.request
 from pathlib import Path
+from typing import Callable
 
-from .doctor import port_is_free
 from .paths import lesson_dir
-
-
-def free_port(preferred: int) -> int:
-    """``preferred`` if nothing listens on it, else a free port the operating system picks."""
-    if port_is_free(preferred):
-        return preferred
-    import socket
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+from .ports import LOOPBACK, PortReservation, reserve_port
 
 
 class BackgroundServer:
-    """A server process: its ``url``, its ``log`` file and ``stop()``. Usable as a context manager."""
+    """A server process: its ``url``, its ``log`` file and ``stop()``. Usable as a context manager.
 
-    def __init__(self, name: str, command: list[str], port: int, ready_path: str = "/", timeout: float = 90) -> None:
+    ``command(port)`` builds the command line for the reserved port. ``ready_path`` is the HTTP path
+    that answers once the server is up; ``None`` waits for the port to accept TCP connections instead.
+    """
+
+    def __init__(self, name: str, command: Callable[[int], list[str]], preferred_port: int,
+                 ready_path: str | None = "/", timeout: float = 90, env: dict[str, str] | None = None) -> None:
         self.name = name
-        self.port = port
-        self.url = f"http://127.0.0.1:{port}"
-        self.log = lesson_dir() / f"{name}-{port}.log"
+        self._reservation: PortReservation = reserve_port(preferred_port)
+        self.port = self._reservation.port
+        self.url = f"http://{LOOPBACK}:{self.port}"
+        self.log = lesson_dir() / f"{name}-{self.port}.log"
         with open(self.log, "wb") as log:
             self.process = subprocess.Popen(
-                command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True
+                command(self.port), stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                start_new_session=True, env={**os.environ, **(env or {})},
             )
         atexit.register(self.stop)
-        self._wait_until_ready(ready_path, timeout)
+        try:
+            self._wait_until_ready(ready_path, timeout)
+        except BaseException:
+            self.stop()
+            raise
 
-    def _wait_until_ready(self, path: str, timeout: float) -> None:
+    def _wait_until_ready(self, path: str | None, timeout: float) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise RuntimeError(f"{self.name} exited with code {self.process.returncode}; its log:\n{self._log_tail()}")
-            try:
-                with urllib.request.urlopen(self.url + path, timeout=2) as response:
-                    if response.status < 500:
-                        return
-            except (urllib.error.URLError, ConnectionError, TimeoutError):
-                time.sleep(0.25)
-        self.stop()
+            if self._answers(path):
+                return
+            time.sleep(0.25)
         raise TimeoutError(f"{self.name} did not answer on {self.url} within {timeout:.0f} s; its log:\n{self._log_tail()}")
+
+    def _answers(self, path: str | None) -> bool:
+        if path is None:
+            with socket.socket() as probe:
+                probe.settimeout(2)
+                return probe.connect_ex((LOOPBACK, self.port)) == 0
+        try:
+            with urllib.request.urlopen(self.url + path, timeout=2):
+                return True
+        except urllib.error.HTTPError as answer:
+            if answer.code >= 500:  # up, but still loading
+                return False
+            raise RuntimeError(
+                f"{self.name} is up on {self.url} but answers {answer.code} on its ready path {path!r}: "
+                f"that path is wrong for this server."
+            ) from None
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            return False
 
     def _log_tail(self, lines: int = 20) -> str:
         return "\n".join(Path(self.log).read_text(errors="replace").splitlines()[-lines:])
@@ -68,7 +86,7 @@ class BackgroundServer:
         return self.process.poll() is None
 
     def stop(self) -> None:
-        """Stop the server and everything it started; safe to call twice."""
+        """Stop the server and everything it started, and free its port; safe to call twice."""
         if self.process.poll() is None:
             try:
                 os.killpg(self.process.pid, signal.SIGTERM)
@@ -78,6 +96,7 @@ class BackgroundServer:
                 self.process.wait()
             except ProcessLookupError:
                 pass
+        self._reservation.release()
         atexit.unregister(self.stop)
 
     def __enter__(self) -> "BackgroundServer":
@@ -96,8 +115,11 @@ def start_mlflow_ui(tracking_uri: str | None = None, port: int = 5000) -> Backgr
     import mlflow
 
     uri = tracking_uri or mlflow.get_tracking_uri()
-    port = free_port(port)
     # One worker: a laptop UI has one user, and each extra worker costs seconds of start-up.
-    command = [sys.executable, "-m", "mlflow", "ui", "--backend-store-uri", uri, "--host", "127.0.0.1",
-               "--port", str(port), "--workers", "1"]
-    return BackgroundServer("mlflow-ui", command, port, ready_path="/health")
+    return BackgroundServer(
+        "mlflow-ui",
+        lambda chosen: [sys.executable, "-m", "mlflow", "ui", "--backend-store-uri", uri, "--host", LOOPBACK,
+                        "--port", str(chosen), "--workers", "1"],
+        port,
+        ready_path="/health",
+    )

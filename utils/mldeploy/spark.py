@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Iterator, Mapping
 
 from .paths import ivy_dir, log_dir
+from .ports import LOOPBACK
 
 ENV_VAR = "MLDEPLOY_SPARK"
 MIN_JAVA = 17
@@ -89,6 +90,10 @@ def session_conf(target: SparkTarget, app_name: str) -> dict[str, str]:
     }
     if target.kind == "cluster":
         conf |= {"spark.executor.memory": "1g", "spark.cores.max": "2"}
+    if target.kind == "local":
+        # Nothing of a laptop's Spark should be reachable from the café's Wi-Fi: the driver, its block
+        # manager and the UI listen on loopback only (a cluster keeps the network it needs).
+        conf |= {"spark.driver.host": LOOPBACK, "spark.driver.bindAddress": LOOPBACK}
     return conf
 
 
@@ -191,6 +196,8 @@ def get_spark(app_name: str = "mldeploy"):
         return active
 
     require_java()
+    if target.kind == "local":
+        os.environ["SPARK_LOCAL_IP"] = LOOPBACK  # the address Spark's web UI binds to
     # Python workers run PYSPARK_PYTHON (else whatever `python3` is on PATH), whatever the conf says.
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     builder = SparkSession.builder

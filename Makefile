@@ -9,7 +9,7 @@ INSTALLED := $(VENV)/.installed
 ASSIGNMENTS := $(notdir $(wildcard solutions/[0-9]*))
 JUPYTER_ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
-.PHONY: help setup jars run test lab release grade doctor bench clean
+.PHONY: help setup jars run test lab release grade doctor bench lock clean
 
 help:
 	@echo "make run      set up, then run every lesson headless and print a table"
@@ -19,13 +19,14 @@ help:
 	@echo "make grade DIR=folder  autograde a folder of submissions into grades.csv"
 	@echo "make doctor   check Java, Spark, Delta, MLflow and ports"
 	@echo "make bench    measure the scoring paths side by side (bench/)"
+	@echo "make lock     rebuild constraints.txt (every installed version) from pyproject.toml"
 
-# The venv, with every pinned dependency (pins: pyproject.toml). Redone when the pins change.
-$(INSTALLED): pyproject.toml
-	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 10))' || \
-		{ echo "Python 3.10 or newer is needed (found: $$($(PYTHON) --version)). Set PYTHON=python3.11."; exit 1; }
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e ".[test]"
+# The venv: pyproject.toml's pins, every other distribution at constraints.txt's version. Redone when
+# either file changes. Before making the venv, utils/check_python.py says what to install if $(PYTHON)
+# cannot (wrong version, or Debian's pythonX.Y-venv missing).
+$(INSTALLED): pyproject.toml constraints.txt
+	test -x $(BIN)/python || { $(PYTHON) utils/check_python.py && $(PYTHON) -m venv $(VENV); }
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e ".[test]"
 	touch $@
 
 # Spark's Delta jars into ~/.cache/mldeploy/ivy and the data lake into datasets/lake (both idempotent).
@@ -57,6 +58,28 @@ doctor: $(INSTALLED)
 
 bench: setup
 	$(BIN)/python bench/scoring_paths.py
+
+# constraints.txt from scratch: a fresh venv in a temporary folder gets pyproject.toml's requirements
+# alone (no constraints), and its `pip freeze` (less pip and mldeploy itself) becomes the lock. The
+# setuptools that venv bundles (on Python < 3.12) goes first, so that setuptools, which nbgrader
+# imports, is resolved and locked like any other dependency.
+PIP_QUIET := --quiet --disable-pip-version-check
+lock:
+	@$(PYTHON) utils/check_python.py
+	@set -e; tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; py="$$tmp/venv/bin/python"; \
+	echo "Resolving pyproject.toml's requirements in a fresh venv ($$tmp)..."; \
+	$(PYTHON) -m venv "$$tmp/venv"; \
+	"$$py" -m pip uninstall $(PIP_QUIET) --yes setuptools 2>/dev/null || true; \
+	"$$py" -m pip install $(PIP_QUIET) -e ".[test]"; \
+	"$$py" -m pip check --disable-pip-version-check; \
+	{ echo "# Every distribution the course installs, transitive ones included, at the version tested."; \
+	  echo "# Made by \`make lock\`: a fresh venv ($$("$$py" -c 'import platform; print("Python", platform.python_version(), "on", platform.system(), platform.machine())')) got"; \
+	  echo "# \`pip install -e \".[test]\"\` from pyproject.toml alone; this is its \`pip freeze --all\` less pip and mldeploy."; \
+	  echo "# \`make\` installs with it (\`pip install -c constraints.txt -e \".[test]\"\`), and so does environment.yml."; \
+	  echo "# Do not edit: change pyproject.toml, then regenerate with: make lock"; \
+	  "$$py" -m pip freeze --all --exclude-editable --exclude pip --disable-pip-version-check; } > "$$tmp/constraints.txt"; \
+	mv "$$tmp/constraints.txt" constraints.txt; \
+	echo "constraints.txt: $$(grep -c '==' constraints.txt) distributions pinned."
 
 clean:
 	rm -rf build gradebook.db autograded feedback submitted grades.csv

@@ -61,7 +61,9 @@ def grade(folder: str, grades_csv: str | None) -> int:
     for row in result.rows:
         print(f"  {row['student_id']:<20} {row['assignment']:<28} {float(row['score']):6.1f} / {float(row['max_score']):.1f}")
     print(f"Grades written to {result.grades_csv}")
-    return 1 if result.errors else 0
+    for problem in result.problems:
+        print(f"  ! {problem}")
+    return 1 if result.errors or result.problems else 0
 
 
 def objectives(update_readme: bool) -> int:
@@ -93,11 +95,17 @@ def main(argv: list[str] | None = None) -> int:
         from .doctor import main as doctor
 
         return doctor()
-    if args.command == "grade":
-        return grade(args.folder, args.grades_csv)
-    if args.command == "objectives":
-        return objectives(args.update_readme)
-    return {"jars": jars, "prepare": prepare, "run": run_lessons}[args.command]()
+    from .paths import CourseNotFoundError
+
+    try:
+        if args.command == "grade":
+            return grade(args.folder, args.grades_csv)
+        if args.command == "objectives":
+            return objectives(args.update_readme)
+        return {"jars": jars, "prepare": prepare, "run": run_lessons}[args.command]()
+    except CourseNotFoundError as error:  # run, grade, objectives need the course folder: say how to name it
+        print(f"python -m mldeploy {args.command}: {error}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

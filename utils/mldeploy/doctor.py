@@ -38,8 +38,8 @@ class Check:
 
 def check_python() -> Check:
     version = ".".join(map(str, sys.version_info[:3]))
-    if sys.version_info < (3, 10):
-        return Check("python", FAIL, version, "Use Python 3.10-3.13: `make setup PYTHON=python3.11`.")
+    if sys.version_info < (3, 11):
+        return Check("python", FAIL, version, "Use Python 3.11-3.13: `make setup PYTHON=python3.11`.")
     in_venv = sys.prefix != sys.base_prefix or "CONDA_PREFIX" in os.environ
     fix = "" if in_venv else "Run the course from its venv: `make lab`, or `source .venv/bin/activate`."
     return Check("python", OK if in_venv else WARN, f"{version} at {sys.executable}", fix)

@@ -28,7 +28,10 @@ from .features import (  # noqa: E402
     row_features,
     split_by_date,
 )
+from .isolation import ModelIsolationError, predict_in_clean_process  # noqa: E402
 from .lake import TABLES, build_lake, read_table, table_path  # noqa: E402
+from .notebook_output import in_jupyter_kernel as _in_jupyter_kernel  # noqa: E402
+from .notebook_output import route_notices_to_stdout as _route_notices_to_stdout  # noqa: E402
 from .paths import lesson_dir  # noqa: E402
 from .replay import EventReplayer, departure_events  # noqa: E402
 from .servers import BackgroundServer, start_mlflow_ui  # noqa: E402
@@ -42,6 +45,7 @@ __all__ = [
     "KEY",
     "LABEL",
     "LOOKUP_FEATURES",
+    "ModelIsolationError",
     "RAW_COLUMNS",
     "ROW_FEATURES",
     "SKOPS_TRUSTED_TYPES",
@@ -53,6 +57,7 @@ __all__ = [
     "departure_events",
     "get_spark",
     "lesson_dir",
+    "predict_in_clean_process",
     "read_table",
     "report",
     "row_features",
@@ -61,3 +66,8 @@ __all__ = [
     "start_mlflow_ui",
     "table_path",
 ]
+
+# In a notebook, warnings and MLflow's INFO lines print as ordinary output instead of red stderr
+# (which nbgrader would also count as a failed test): see mldeploy/notebook_output.py.
+if _in_jupyter_kernel():
+    _route_notices_to_stdout()

@@ -65,5 +65,6 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
         cells = "".join(f"{seconds[run]:>11.1f}" if run in seconds else f"{'-':>11}" for run in runs)
         terminalreporter.write_line(f"{lesson:<28}{cells}{sum(seconds.values()):>11.1f}")
     terminalreporter.write_line("nbval runs the solution once; 'reference' grades that run's outputs "
-                                "(no second execution); 'blank' is nbgrader executing the untouched notebook, "
-                                "in the background while nbval runs (MLDEPLOY_TEST_OVERLAP=0 to serialise).")
+                                "(no second execution); 'blank' is nbgrader executing the untouched notebook "
+                                "on one core, in the background while nbval runs (MLDEPLOY_TEST_OVERLAP=0 runs "
+                                "it afterwards, on both cores).")

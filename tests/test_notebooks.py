@@ -8,8 +8,10 @@
 
 Each lesson is executed twice (nbval, and the blank submission): the reference grade reads the nbval
 run's outputs with ``nbgrader autograde --no-execute``. The blank submissions are graded in a
-background thread while nbval runs the lessons in the foreground (``MLDEPLOY_TEST_OVERLAP=0`` turns
-that off), and each run's seconds go to the table printed at the end of ``make test``.
+background thread, on one core, while nbval runs the lessons in the foreground
+(``MLDEPLOY_TEST_OVERLAP=0`` turns that off), and each run's seconds go to the table printed at the
+end of ``make test``. Measured for lessons 00-01: one after the other 304 s, overlapped on one core
+263 s; overlapped with two threads each, 515 s (2-core oversubscription hurts more than overlap helps).
 """
 
 from __future__ import annotations
@@ -40,6 +42,9 @@ from mldeploy.paths import COURSE_ROOT
 LESSONS = solution_notebooks(COURSE_ROOT)
 LESSON_TIMEOUT_SECONDS = 20 * 60
 OVERLAP = os.environ.get("MLDEPLOY_TEST_OVERLAP", "1") != "0"
+#: Beside a foreground nbval run, the blank grading keeps to one core: two processes that each spin two
+#: OpenMP and two Spark threads on a 2-core machine slowed both 2-4x (measured), more than they overlapped.
+BLANK_ENV = {"MLDEPLOY_SPARK": "local[1]", "OMP_NUM_THREADS": "1"}
 
 
 def student_notebook(lesson: Path, root: Path = COURSE_ROOT) -> Path:
@@ -90,7 +95,7 @@ def grade_blank(lesson: Path, course: Path, folder: Path, timings: dict) -> Grad
     shutil.copy(student_notebook(lesson), submission / lesson.name)
     started = time.perf_counter()
     result = grade(submission.parent.parent, course=course, grades_csv=submission.parent / "grades.csv",
-                   generate=False, student_timeout=LESSON_TIMEOUT_SECONDS)
+                   generate=False, student_timeout=LESSON_TIMEOUT_SECONDS, env=BLANK_ENV if OVERLAP else None)
     timings.setdefault(lesson_name(lesson), {})["blank"] = time.perf_counter() - started
     return result
 

@@ -48,11 +48,11 @@ class GradingResult:
         return [line for line in self.log.splitlines() if "| ERROR]" in line or "| CRITICAL]" in line]
 
 
-def nbgrader(course: Path, *args: str, timeout: float | None = None) -> str:
-    """Run an nbgrader command in ``course``; return its log, raise with the log when it fails."""
+def nbgrader(course: Path, *args: str, timeout: float | None = None, env: dict[str, str] | None = None) -> str:
+    """Run an nbgrader command in ``course`` (``env`` adds variables); return its log, raise with it on failure."""
     tools = Path(sys.executable).parent
     # nbgrader runs `alembic` by name to create its gradebook: this environment's tools come first.
-    env = {**os.environ, "PATH": f"{tools}{os.pathsep}{os.environ.get('PATH', '')}"}
+    env = {**os.environ, **(env or {}), "PATH": f"{tools}{os.pathsep}{os.environ.get('PATH', '')}"}
     command = [str(tools / "nbgrader"), *args]
     # Its own session, so a timeout can end the kernels it started too.
     process = subprocess.Popen(command, cwd=course, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
@@ -104,12 +104,14 @@ def grade(
     execute: bool = True,
     cell_timeout: int | None = None,
     student_timeout: float = STUDENT_TIMEOUT_SECONDS,
+    env: dict[str, str] | None = None,
 ) -> GradingResult:
     """Autograde every submission found in ``submissions``; write and return the grades.
 
     ``generate=False`` reuses a gradebook that already holds the assignments; ``execute=False``
     grades the outputs already in the notebooks (nbgrader's ``--no-execute``); ``cell_timeout``
-    overrides nbgrader's per-cell limit from ``nbgrader_config.py``.
+    overrides nbgrader's per-cell limit from ``nbgrader_config.py``; ``env`` adds environment variables
+    for the kernels (``MLDEPLOY_SPARK``, for instance).
     """
     submissions = submissions.resolve()
     found = sorted({(path.parent.parent.name, path.parent.name) for path in submissions.glob("*/*/*.ipynb")})
@@ -132,7 +134,7 @@ def grade(
         for student, assignment in found:
             try:
                 log.append(nbgrader(course, "autograde", assignment, f"--student={student}", *options,
-                                    timeout=student_timeout))
+                                    timeout=student_timeout, env=env))
             except (RuntimeError, TimeoutError) as failure:
                 problems.append(f"{student}/{assignment}: not graded: {str(failure).splitlines()[0]}")
                 log.append(str(failure))

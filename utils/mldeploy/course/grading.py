@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import csv
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -25,6 +26,7 @@ from pathlib import Path
 
 from ..paths import COURSE_ROOT, lake_dir
 from .lake_guard import LakeGuard
+from .notebooks import learner_view
 
 #: Wall-clock limit for grading one student's assignment: several times a lesson's warm run.
 STUDENT_TIMEOUT_SECONDS = 30 * 60
@@ -68,8 +70,6 @@ def nbgrader(course: Path, *args: str, timeout: float | None = None, env: dict[s
 
 
 def _kill_session(process: subprocess.Popen) -> None:
-    import signal
-
     try:
         os.killpg(process.pid, signal.SIGKILL)
     except ProcessLookupError:
@@ -85,8 +85,6 @@ def release(course: Path, assignment: str, release_dir: Path) -> str:
 
 def release_drift(course: Path, assignment: str, release_dir: Path) -> list[str]:
     """Notebooks whose committed student version differs from a fresh release of the source."""
-    from .notebooks import learner_view
-
     drifted = []
     for fresh in sorted((release_dir / assignment).glob("*.ipynb")):
         committed = course / "notebooks" / assignment / fresh.name

@@ -18,7 +18,7 @@ help:
 	@echo "make release  regenerate notebooks/ (student versions) from solutions/"
 	@echo "make grade DIR=folder  autograde a folder of submissions into grades.csv"
 	@echo "make doctor   check Java, Spark, Delta, MLflow and ports"
-	@echo "make bench    measure the scoring paths side by side (bench/)"
+	@echo "make bench    measure the course's speed claims side by side (bench/)"
 	@echo "make lock     rebuild constraints.txt (every installed version) from pyproject.toml"
 
 # The venv: pyproject.toml's pins, every other distribution at constraints.txt's version. Redone when
@@ -58,6 +58,7 @@ doctor: $(INSTALLED)
 
 bench: setup
 	$(BIN)/python bench/scoring_paths.py
+	$(BIN)/python bench/batch.py
 
 # constraints.txt from scratch: a fresh venv in a temporary folder gets pyproject.toml's requirements
 # alone (no constraints), and its `pip freeze` (less pip and mldeploy itself) becomes the lock. The

@@ -32,8 +32,10 @@ from .isolation import ModelIsolationError, predict_in_clean_process  # noqa: E4
 from .lake import TABLES, build_lake, read_table, table_path  # noqa: E402
 from .notebook_output import in_jupyter_kernel as _in_jupyter_kernel  # noqa: E402
 from .notebook_output import route_notices_to_stdout as _route_notices_to_stdout  # noqa: E402
+from .online_store import OnlineStore  # noqa: E402
 from .paths import lesson_dir  # noqa: E402
 from .replay import EventReplayer, departure_events  # noqa: E402
+from .scan_metrics import ScanMetrics, ScanMetricsError, files_in_table, scan_metrics  # noqa: E402
 from .servers import BackgroundServer, start_mlflow_ui  # noqa: E402
 from .spark import SparkSetupError, get_spark  # noqa: E402
 
@@ -46,15 +48,19 @@ __all__ = [
     "LABEL",
     "LOOKUP_FEATURES",
     "ModelIsolationError",
+    "OnlineStore",
     "RAW_COLUMNS",
     "ROW_FEATURES",
     "SKOPS_TRUSTED_TYPES",
+    "ScanMetrics",
+    "ScanMetricsError",
     "SparkSetupError",
     "TABLES",
     "TEST_START",
     "build_lake",
     "delay_classifier",
     "departure_events",
+    "files_in_table",
     "get_spark",
     "lesson_dir",
     "predict_in_clean_process",
@@ -62,6 +68,7 @@ __all__ = [
     "report",
     "row_features",
     "run_doctor",
+    "scan_metrics",
     "split_by_date",
     "start_mlflow_ui",
     "table_path",

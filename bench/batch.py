@@ -22,44 +22,11 @@ import argparse
 import os
 import shutil
 import tempfile
-import time
-from collections.abc import Callable
 from pathlib import Path
 
-os.environ.setdefault("MLFLOW_ALLOW_PICKLE_DESERIALIZATION", "true")  # the model is trained right here
+from common import percentiles, timed_ms, train_and_log
 
 PARTS = ("throughput", "layouts", "store")
-
-
-def seconds(call: Callable[[], object]) -> float:
-    started = time.perf_counter()
-    call()
-    return time.perf_counter() - started
-
-
-def percentiles_ms(samples_s: list[float]) -> dict[str, float]:
-    import numpy as np
-
-    return {f"p{q}": float(np.percentile(samples_s, q)) * 1000 for q in (50, 99)}
-
-
-def train_and_log(spark):
-    """A small delay model, logged with its signature: every part scores the same logged model."""
-    import mlflow
-    from mlflow.models import infer_signature
-    from pyspark.sql import functions as F
-
-    from mldeploy import FEATURES, LABEL, SKOPS_TRUSTED_TYPES, delay_classifier, read_table, split_by_date
-
-    train, _ = split_by_date(read_table(spark, "features"))
-    train = train.filter(F.col(LABEL).isNotNull()).limit(40_000).toPandas()
-    model = delay_classifier(max_iter=60).fit(train[FEATURES], train[LABEL].astype(int))
-    example = train[FEATURES].head(100)
-    with mlflow.start_run():
-        return mlflow.sklearn.log_model(
-            model, name="model", signature=infer_signature(example, model.predict_proba(example)),
-            pyfunc_predict_fn="predict_proba", skops_trusted_types=SKOPS_TRUSTED_TYPES, pip_requirements=[],
-        )
 
 
 def throughput(spark, model_uri: str, scale: int, folder: Path) -> None:
@@ -100,10 +67,11 @@ def throughput(spark, model_uri: str, scale: int, folder: Path) -> None:
 
     paths = {"pandas (read + predict)": run_pandas, "spark_udf": run_spark_udf, "mapInPandas": run_map_in_pandas}
     run_spark_udf(tables[1])  # warm up the JVM and the Python workers once, as a scheduled job's would be
-    timings = {name: {size: seconds(lambda run=run, size=size: run(tables[size])) for size in tables}
+    timings = {name: {size: timed_ms(lambda run=run, size=size: run(tables[size])) / 1000 for size in tables}
                for name, run in paths.items()}
 
-    rows = {size: spark.read.format("delta").load(path).count() for size, path in tables.items()}
+    flights = features.count()
+    rows = {size: flights * size for size in tables}
     print(f"\n## Throughput: one logged model over every flight ({os.cpu_count()} cores)\n")
     print(f"{'path':<24} " + " ".join(f"{f'{size}x rows/s':>14}" for size in tables) + f" {'fixed s':>9}")
     fixed_and_per_row = {}
@@ -183,8 +151,8 @@ def store(spark, model_uri: str, folder: Path, lookups: int) -> None:
     rows = {key: flights.loc[flights[KEY] == key, FEATURES] for key in keys}
     online.get("predictions", keys[0])
     model.predict(rows[keys[0]])  # warm both paths once
-    lookup = percentiles_ms([seconds(lambda key=key: online.get("predictions", key)) for key in keys])
-    invoke = percentiles_ms([seconds(lambda key=key: model.predict(rows[key])) for key in keys])
+    lookup = percentiles([timed_ms(lambda key=key: online.get("predictions", key)) for key in keys])
+    invoke = percentiles([timed_ms(lambda key=key: model.predict(rows[key])) for key in keys])
     print(f"\n## Online store: {lookups} single-flight reads\n")
     print(f"{'path':<28} {'p50 ms':>8} {'p99 ms':>8}")
     print(f"{'online-store lookup':<28} {lookup['p50']:8.3f} {lookup['p99']:8.3f}")

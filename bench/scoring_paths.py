@@ -14,21 +14,8 @@ from __future__ import annotations
 import argparse
 import os
 import tempfile
-import time
 
-os.environ.setdefault("MLFLOW_ALLOW_PICKLE_DESERIALIZATION", "true")  # the model is trained right here
-
-
-def percentiles(values_ms: list[float]) -> dict[str, float]:
-    import numpy as np
-
-    return {f"p{q}": float(np.percentile(values_ms, q)) for q in (50, 95, 99)}
-
-
-def timed_ms(call) -> float:
-    started = time.perf_counter()
-    call()
-    return (time.perf_counter() - started) * 1000
+from common import percentiles, timed_ms, train_and_log
 
 
 def main() -> None:
@@ -40,21 +27,14 @@ def main() -> None:
     os.chdir(tempfile.mkdtemp(prefix="mldeploy-bench-"))
     import mlflow
     import pandas as pd
-    from mlflow.models import infer_signature
     from pyspark.sql import functions as F
 
-    from mldeploy import FEATURES, LABEL, SKOPS_TRUSTED_TYPES, delay_classifier, get_spark, read_table, split_by_date
+    from mldeploy import FEATURES, get_spark, read_table, split_by_date
 
     spark = get_spark("bench-scoring-paths")
-    train, test = split_by_date(read_table(spark, "features"))
-    train = train.filter(F.col(LABEL).isNotNull()).limit(40_000).toPandas()
+    info = train_and_log(spark)
+    _, test = split_by_date(read_table(spark, "features"))
     rows = test.limit(args.rows).toPandas()[FEATURES]
-    model = delay_classifier(max_iter=60).fit(train[FEATURES], train[LABEL].astype(int))
-    with mlflow.start_run():
-        info = mlflow.sklearn.log_model(
-            model, name="model", signature=infer_signature(rows.head(100), model.predict_proba(rows.head(100))),
-            pyfunc_predict_fn="predict_proba", skops_trusted_types=SKOPS_TRUSTED_TYPES, pip_requirements=[],
-        )
 
     in_process = mlflow.pyfunc.load_model(info.model_uri)
     udf = mlflow.pyfunc.spark_udf(spark, info.model_uri, result_type="array<double>")

@@ -12,7 +12,9 @@ It works in a temporary folder (its own MLflow database) and leaves nothing behi
 from __future__ import annotations
 
 import argparse
+import atexit
 import os
+import shutil
 import tempfile
 
 from common import percentiles, timed_ms, train_and_log
@@ -24,7 +26,9 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=30_000, help="rows for the throughput comparison")
     args = parser.parse_args()
 
-    os.chdir(tempfile.mkdtemp(prefix="mldeploy-bench-"))
+    folder = tempfile.mkdtemp(prefix="mldeploy-bench-")
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)  # the docstring promises nothing is left behind
+    os.chdir(folder)
     import mlflow
     import pandas as pd
     from pyspark.sql import functions as F

@@ -77,6 +77,13 @@ def test_files_are_numbered_complete_and_atomic(written, events):
     assert sizes == [PER_FILE] * 8 + [len(events) - 8 * PER_FILE]
 
 
+def test_files_are_ordered_by_modification_time(written):
+    """Spark's file source takes new files oldest first, by mtime in milliseconds: no two may tie."""
+    _, paths = written
+    millis = [path.stat().st_mtime_ns // 1_000_000 for path in paths]
+    assert len(paths) > 2 and millis == sorted(millis) and len(set(millis)) == len(millis)
+
+
 def test_no_event_is_lost_or_duplicated(written, events):
     _, paths = written
     emitted = read_events(paths)

@@ -1,4 +1,4 @@
-"""Command line: ``python -m mldeploy {doctor,jars,prepare,run,grade,objectives}``."""
+"""Command line: ``python -m mldeploy {doctor,jars,prepare,run,grade,objectives,serve}``."""
 
 from __future__ import annotations
 
@@ -90,11 +90,18 @@ def main(argv: list[str] | None = None) -> int:
     grading.add_argument("--csv", dest="grades_csv", help="where to write the grades (default: grades.csv)")
     coverage = commands.add_parser("objectives", help="print the objectives coverage table (for the README)")
     coverage.add_argument("--update-readme", action="store_true", help="write the table into README.md")
+    from .serving.cli import add_arguments as serve_arguments
+
+    serve_arguments(commands.add_parser("serve", help="serve MLflow models over REST from a config file (JSON/YAML)"))
     args = parser.parse_args(argv)
     if args.command == "doctor":
         from .doctor import main as doctor
 
         return doctor()
+    if args.command == "serve":
+        from .serving.cli import serve
+
+        return serve(args.config, args.host, args.port)
     from .paths import CourseNotFoundError
 
     try:

@@ -23,6 +23,14 @@ import pandas as pd
 from .features import KEY, RAW_COLUMNS
 
 
+#: The event files' columns and types, as Spark DDL: a stream must be told its schema up front
+#: (``spark.readStream.schema(EVENT_SCHEMA).json(folder)``), since it cannot scan files that do not exist yet.
+EVENT_SCHEMA = (
+    "flight_id BIGINT, year INT, month INT, day INT, sched_dep_time INT, carrier STRING, origin STRING, "
+    "dest STRING, distance DOUBLE, tailnum STRING, event_time TIMESTAMP"
+)
+
+
 @dataclass(frozen=True)
 class ReplaySummary:
     """What a replay will write: counts a lesson can check its stream against."""
@@ -60,6 +68,7 @@ class EventReplayer:
         self.events_per_file = events_per_file
         self.plan = plan_emission(events, time_column, late_share, pd.Timedelta(max_delay), seed)
         self._next_file = 0
+        self._last_mtime_ns = 0
 
     @property
     def files(self) -> int:
@@ -89,6 +98,11 @@ class EventReplayer:
         partial = self.folder / f".{final.name}.partial"
         batch.to_json(partial, orient="records", lines=True, date_format="iso", date_unit="s")
         os.replace(partial, final)
+        # Spark's file source takes new files in modification-time order, to the millisecond; files written
+        # within one millisecond would tie and be read in listing order. Keep emission order unambiguous.
+        stamp = max(time.time_ns(), self._last_mtime_ns + 1_000_000)
+        os.utime(final, ns=(stamp, stamp))
+        self._last_mtime_ns = stamp
         self._next_file += 1
         return final
 

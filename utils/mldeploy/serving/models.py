@@ -1,0 +1,113 @@
+"""Loading served models with MLflow's own pyfunc loader, once per model version, shared between endpoints.
+
+Promotion and rollback re-route traffic between models already in memory, so loads are cached by the
+*resolved* URI: ``models:/flights/Production`` or ``models:/flights@champion`` is turned into the version
+number it names at the moment the config is applied (as Databricks pins a version per served entity), and a
+model already loaded under that version is reused rather than loaded a second time.
+"""
+
+from __future__ import annotations
+
+import inspect
+import re
+import threading
+import warnings
+from dataclasses import dataclass
+from typing import Any
+
+from .config import STAGES, ConfigError
+
+_REGISTRY_URI = re.compile(r"^models:/(?P<name>[^/@]+)(?:/(?P<version>[^/]+)|@(?P<alias>.+))$")
+
+
+@dataclass
+class LoadedModel:
+    """A pyfunc model in memory, with what error messages need to say about its input."""
+
+    uri: str
+    model: Any  # mlflow.pyfunc.PyFuncModel
+    input_schema: Any  # mlflow.types.Schema or None
+    accepts_params: bool
+
+    @property
+    def expected_schema(self) -> list[dict[str, Any]] | None:
+        """The signature's inputs as JSON ([{"name", "type", "required"}, ...]), or None without a signature."""
+        return None if self.input_schema is None else self.input_schema.to_dict()
+
+    def example_body(self) -> dict[str, Any]:
+        """A request body this model accepts, built from its signature (for error messages)."""
+        if self.input_schema is None or not self.input_schema.has_input_names():
+            return {"inputs": ["..."]}
+        columns = self.input_schema.input_names()
+        return {"dataframe_split": {"columns": columns, "data": [[f"<{spec.get('type')}>"
+                                                                for spec in self.expected_schema]]}}
+
+    def predict(self, data: Any, params: dict[str, Any] | None) -> Any:
+        if self.accepts_params and params:
+            return self.model.predict(data, params=params)
+        return self.model.predict(data)
+
+
+def resolve_uri(uri: str) -> str:
+    """``models:/name/<stage>`` and ``models:/name@alias`` as the version number they name right now."""
+    match = _REGISTRY_URI.match(uri)
+    if not match:
+        return uri
+    name, version, alias = match["name"], match["version"], match["alias"]
+    if version is not None and version.isdigit():
+        return uri
+    from mlflow import MlflowClient
+    from mlflow.exceptions import MlflowException
+
+    client = MlflowClient()
+    stage = None if version is None else version.capitalize()
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", FutureWarning)  # stages are deprecated; the legacy routes teach them
+            if stage == "Latest":
+                found = client.get_latest_versions(name)
+            elif stage in STAGES:
+                found = client.get_latest_versions(name, stages=[stage])
+            else:  # an alias, written models:/name@alias (or models:/name/alias on a legacy route)
+                return f"models:/{name}/{client.get_model_version_by_alias(name, alias or version).version}"
+    except MlflowException as error:
+        raise ConfigError(f"The registry cannot resolve {uri}: {error.message}") from None
+    if not found:
+        raise ConfigError(f"Registered model {name!r} has no version in stage {stage!r}: transition one with "
+                          f"MlflowClient().transition_model_version_stage({name!r}, <version>, {stage!r}), or "
+                          "name a version number.")
+    return f"models:/{name}/{max(found, key=lambda v: int(v.version)).version}"
+
+
+class ModelLoader:
+    """Loads each resolved model URI once; ``keep_only`` forgets models no config uses any more."""
+
+    def __init__(self) -> None:
+        self._models: dict[str, LoadedModel] = {}
+        self._lock = threading.Lock()
+
+    def __contains__(self, uri: str) -> bool:
+        return uri in self._models
+
+    def load(self, uri: str) -> LoadedModel:
+        """The model at ``uri`` (already resolved), loaded now or earlier; ConfigError if MLflow cannot."""
+        with self._lock:  # one load at a time: two configs naming one model load it once
+            if uri not in self._models:
+                self._models[uri] = _load(uri)
+            return self._models[uri]
+
+    def keep_only(self, uris: set[str]) -> None:
+        with self._lock:
+            for uri in set(self._models) - uris:
+                del self._models[uri]
+
+
+def _load(uri: str) -> LoadedModel:
+    import mlflow
+
+    try:
+        model = mlflow.pyfunc.load_model(uri)
+    except Exception as error:  # MLflow raises many types here; the config is what is wrong
+        raise ConfigError(f"MLflow could not load {uri}: {type(error).__name__}: {error}") from None
+    accepts = "params" in inspect.signature(model.predict).parameters
+    return LoadedModel(uri=uri, model=model, input_schema=model.metadata.get_input_schema(), accepts_params=accepts)

@@ -20,11 +20,9 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
-import tempfile
 from pathlib import Path
 
-from common import percentiles, timed_ms, train_and_log
+from common import percentiles, scratch_folder, timed_ms, train_and_log
 
 PARTS = ("throughput", "layouts", "store")
 
@@ -171,9 +169,7 @@ def main() -> None:
     if unknown := set(parts) - set(PARTS):
         parser.error(f"unknown part(s) {', '.join(sorted(unknown))}; choose from {', '.join(PARTS)}")
 
-    folder = Path(tempfile.mkdtemp(prefix="mldeploy-bench-batch-"))
-    os.chdir(folder)
-    try:
+    with scratch_folder("batch") as folder:
         from mldeploy import get_spark
 
         spark = get_spark("bench-batch")
@@ -185,8 +181,6 @@ def main() -> None:
         if "store" in parts:
             store(spark, model_uri, folder, args.lookups)
         spark.stop()
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
 
 
 if __name__ == "__main__":

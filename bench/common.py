@@ -3,10 +3,30 @@
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
 
 os.environ.setdefault("MLFLOW_ALLOW_PICKLE_DESERIALIZATION", "true")  # the model is trained right here
+
+
+@contextmanager
+def scratch_folder(name: str) -> Iterator[Path]:
+    """A temporary working folder for one benchmark (its MLflow database, files, tables), removed afterwards.
+
+    A benchmark leaves nothing behind, and a second one started beside it cannot read its leftovers.
+    """
+    folder = Path(tempfile.mkdtemp(prefix=f"mldeploy-bench-{name}-"))
+    previous = os.getcwd()
+    os.chdir(folder)
+    try:
+        yield folder
+    finally:
+        os.chdir(previous)
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def timed_ms(call: Callable[[], object]) -> float:

@@ -12,23 +12,13 @@ It works in a temporary folder (its own MLflow database) and leaves nothing behi
 from __future__ import annotations
 
 import argparse
-import atexit
 import os
-import shutil
-import tempfile
 
-from common import percentiles, timed_ms, train_and_log
+from common import percentiles, scratch_folder, timed_ms, train_and_log
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--requests", type=int, default=100, help="single-row requests per path")
-    parser.add_argument("--rows", type=int, default=30_000, help="rows for the throughput comparison")
-    args = parser.parse_args()
-
-    folder = tempfile.mkdtemp(prefix="mldeploy-bench-")
-    atexit.register(shutil.rmtree, folder, ignore_errors=True)  # the docstring promises nothing is left behind
-    os.chdir(folder)
+def measure(args: argparse.Namespace) -> tuple[dict, dict, int]:
+    """Latency percentiles and rows/s of both paths, and how many rows the throughput runs scored."""
     import mlflow
     import pandas as pd
     from pyspark.sql import functions as F
@@ -57,9 +47,20 @@ def main() -> None:
         "spark job": len(rows) / (timed_ms(lambda: spark_job(rows)) / 1000),
     }
     spark.stop()
+    return latency, throughput, len(rows)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--requests", type=int, default=100, help="single-row requests per path")
+    parser.add_argument("--rows", type=int, default=30_000, help="rows for the throughput comparison")
+    args = parser.parse_args()
+
+    with scratch_folder("scoring-paths"):
+        latency, throughput, rows = measure(args)
 
     print(f"\nOne model, two call paths ({os.cpu_count()} cores, {args.requests} single-row requests, "
-          f"{len(rows):,} rows for throughput)\n")
+          f"{rows:,} rows for throughput)\n")
     print(f"{'path':<12} {'p50 ms':>9} {'p95 ms':>9} {'p99 ms':>9} {'rows/s':>12}")
     for path in latency:
         p = latency[path]

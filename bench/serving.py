@@ -19,15 +19,13 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
 import sys
-import tempfile
 import threading
 import time
 import warnings
 from pathlib import Path
 
-from common import percentiles, timed_ms
+from common import percentiles, scratch_folder, timed_ms
 
 GOALS = {"p50": 1.0, "p99": 1.2, "throughput": 1.0}
 MLFLOW, MLFLOW_ONE_THREAD, OURS = "mlflow models serve", "  same, OMP_NUM_THREADS=1", "mldeploy.serving"
@@ -133,12 +131,10 @@ def main() -> None:
     parser.add_argument("--lookups", type=int, default=300, help="online-store reads and model calls compared")
     args = parser.parse_args()
 
-    folder = Path(tempfile.mkdtemp(prefix="mldeploy-bench-serving-"))
-    os.chdir(folder)
-    os.environ["MLFLOW_TRACKING_URI"] = f"sqlite:///{folder / 'mlflow.db'}"
     warnings.filterwarnings("ignore")
     started = time.perf_counter()
-    try:
+    with scratch_folder("serving") as folder:
+        os.environ["MLFLOW_TRACKING_URI"] = f"sqlite:///{folder / 'mlflow.db'}"
         import json
 
         import httpx
@@ -184,9 +180,6 @@ def main() -> None:
                 over_http = percentiles([timed_ms(lambda k=k: http.post(
                     course.invocations_url(), json=request_body(frames[k])).raise_for_status()) for k in keys])
             store.close()
-    finally:
-        os.chdir(tempfile.gettempdir())
-        shutil.rmtree(folder, ignore_errors=True)
 
     print(f"\nmlflow models serve vs mldeploy.serving ({os.cpu_count()} cores; {args.requests} single-row requests "
           f"each, alternating; throughput: 8 clients, 2 rounds of {args.throughput_requests} requests)\n")

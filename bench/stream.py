@@ -25,12 +25,10 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shutil
-import tempfile
 import time
 from pathlib import Path
 
-from common import percentiles, train_and_log
+from common import percentiles, scratch_folder, train_and_log
 
 LATENCY_GOAL_S = 3.0
 RATIO_GOAL = 0.5
@@ -169,9 +167,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=1, help="timed runs of each path, best kept (throughput)")
     args = parser.parse_args()
 
-    folder = Path(tempfile.mkdtemp(prefix="mldeploy-bench-stream-"))
-    os.chdir(folder)
-    try:
+    with scratch_folder("stream") as folder:
         from mldeploy import get_spark
 
         spark = get_spark("bench-stream")
@@ -180,8 +176,6 @@ def main() -> None:
         lat = latency(spark, model_uri, folder, args.seconds, args.pace, args.per_file)
         events, files, best = throughput(spark, model_uri, folder, args.month, args.rounds)
         spark.stop()
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
 
     print(f"\n## Latency: event file written -> its prediction visible in Delta (trigger 1 s, {os.cpu_count()} cores)\n")
     print(f"{'events':>7} {'files':>6} {'batches':>8} {'batch ms':>9} {'p50 s':>7} {'p99 s':>7}  goal")

@@ -34,6 +34,7 @@ from .notebook_output import in_jupyter_kernel as _in_jupyter_kernel  # noqa: E4
 from .notebook_output import route_notices_to_stdout as _route_notices_to_stdout  # noqa: E402
 from .online_store import OnlineStore  # noqa: E402
 from .paths import lesson_dir  # noqa: E402
+from .pipelines import PipelineError, PipelineRun, run_pipeline  # noqa: E402
 from .replay import EVENT_SCHEMA, EventReplayer, departure_events  # noqa: E402
 from .scan_metrics import ScanMetrics, ScanMetricsError, files_in_table, scan_metrics  # noqa: E402
 from .servers import BackgroundServer, start_mlflow_ui  # noqa: E402
@@ -51,6 +52,8 @@ __all__ = [
     "LOOKUP_FEATURES",
     "ModelIsolationError",
     "OnlineStore",
+    "PipelineError",
+    "PipelineRun",
     "RAW_COLUMNS",
     "ROW_FEATURES",
     "SKOPS_TRUSTED_TYPES",
@@ -73,6 +76,7 @@ __all__ = [
     "report",
     "row_features",
     "run_doctor",
+    "run_pipeline",
     "scan_metrics",
     "split_by_date",
     "start_mlflow_ui",

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .features import FEATURES, KEY
+from .registry import pinned_version, resolve_uri
 from .replay import EVENT_SCHEMA
 
 #: The columns of the predictions table, in order.
@@ -47,21 +48,9 @@ class ResolvedModel:
 
 
 def resolve_model(model_uri: str) -> ResolvedModel:
-    """Pin ``model_uri`` to a version: aliases resolved, ``models:/name/3`` kept, other URIs are their own version."""
-    prefix = "models:/"
-    if not model_uri.startswith(prefix):
-        return ResolvedModel(model_uri, model_uri)  # runs:/..., a path, or a logged model id: the URI names it
-    name_and_rest = model_uri[len(prefix):]
-    if "@" in name_and_rest:
-        from mlflow import MlflowClient
-
-        name, alias = name_and_rest.split("@", 1)
-        version = MlflowClient().get_model_version_by_alias(name, alias).version
-        return ResolvedModel(f"{prefix}{name}/{version}", str(version))
-    parts = name_and_rest.split("/")
-    if len(parts) == 2 and parts[1].isdigit():
-        return ResolvedModel(model_uri, parts[1])
-    return ResolvedModel(model_uri, model_uri)  # models:/m-<id>, a logged model: its id is the version
+    """Pin ``model_uri`` to a version: aliases and stages resolved, ``models:/name/3`` kept, other URIs their own."""
+    uri = resolve_uri(model_uri)
+    return ResolvedModel(uri, pinned_version(uri))
 
 
 def event_source(spark, events_dir: str, max_files_per_trigger: int | None = None):

@@ -19,12 +19,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..registry import STAGES
+
 #: Served-model and endpoint names end up in URLs: keep them to URL-safe characters.
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")
 #: The environment variable holding the bearer token, so a token never sits in a config file or a command line.
 TOKEN_VARIABLE = "MLDEPLOY_SERVING_TOKEN"
-#: Registry stages MLflow knows (deprecated in MLflow 3, still on the certification exam).
-STAGES = ("None", "Staging", "Production", "Archived")
 #: The fields this module reads from a served entity; everything else is reported back as given.
 _SERVED_KEYS = {"name", "entity_name", "entity_version", "model_name", "model_version", "model_uri", "shadow",
                 "traffic_percentage"}

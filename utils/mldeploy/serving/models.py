@@ -9,15 +9,12 @@ model already loaded under that version is reused rather than loaded a second ti
 from __future__ import annotations
 
 import inspect
-import re
 import threading
-import warnings
 from dataclasses import dataclass
 from typing import Any
 
-from .config import STAGES, ConfigError
-
-_REGISTRY_URI = re.compile(r"^models:/(?P<name>[^/@]+)(?:/(?P<version>[^/]+)|@(?P<alias>.+))$")
+from .. import registry
+from .config import ConfigError
 
 
 @dataclass
@@ -49,34 +46,11 @@ class LoadedModel:
 
 
 def resolve_uri(uri: str) -> str:
-    """``models:/name/<stage>`` and ``models:/name@alias`` as the version number they name right now."""
-    match = _REGISTRY_URI.match(uri)
-    if not match:
-        return uri
-    name, version, alias = match["name"], match["version"], match["alias"]
-    if version is not None and version.isdigit():
-        return uri
-    from mlflow import MlflowClient
-    from mlflow.exceptions import MlflowException
-
-    client = MlflowClient()
-    stage = None if version is None else version.capitalize()
+    """``models:/name/<stage>`` and ``models:/name@alias`` as the version they name now (ConfigError if none)."""
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", FutureWarning)  # stages are deprecated; the legacy routes teach them
-            if stage == "Latest":
-                found = client.get_latest_versions(name)
-            elif stage in STAGES:
-                found = client.get_latest_versions(name, stages=[stage])
-            else:  # an alias, written models:/name@alias (or models:/name/alias on a legacy route)
-                return f"models:/{name}/{client.get_model_version_by_alias(name, alias or version).version}"
-    except MlflowException as error:
-        raise ConfigError(f"The registry cannot resolve {uri}: {error.message}") from None
-    if not found:
-        raise ConfigError(f"Registered model {name!r} has no version in stage {stage!r}: transition one with "
-                          f"MlflowClient().transition_model_version_stage({name!r}, <version>, {stage!r}), or "
-                          "name a version number.")
-    return f"models:/{name}/{max(found, key=lambda v: int(v.version)).version}"
+        return registry.resolve_uri(uri)
+    except registry.RegistryError as error:
+        raise ConfigError(str(error)) from None
 
 
 class ModelLoader:

@@ -100,18 +100,26 @@ def grade_blank(lesson: Path, course: Path, folder: Path, timings: dict) -> Grad
     return result
 
 
+def blank_lessons_selected(session: pytest.Session) -> list[Path]:
+    """The lessons whose blank-grading test this run will run (``-k 04_streaming`` grades one blank, not all)."""
+    chosen = {item.callspec.params["lesson"] for item in session.items
+              if item.originalname == "test_untouched_notebook_is_graded_and_fails_every_test"}
+    return [lesson for lesson in LESSONS if lesson in chosen]
+
+
 @pytest.fixture(scope="session")
-def blank_grading(released_course, tmp_path_factory, lesson_timings) -> dict[str, Future]:
-    """One future per lesson: the grading of its untouched student notebook."""
+def blank_grading(request, released_course, tmp_path_factory, lesson_timings) -> dict[str, Future]:
+    """One future per selected lesson: the grading of its untouched student notebook."""
     course = course_for("blank", released_course, tmp_path_factory)
     folder = tmp_path_factory.mktemp("submitted-blank")
     pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="blank-grading")
+    lessons = blank_lessons_selected(request.session)
     if OVERLAP:
         futures = {lesson_name(lesson): pool.submit(grade_blank, lesson, course, folder, lesson_timings)
-                   for lesson in LESSONS}
+                   for lesson in lessons}
     else:  # graded when its test asks
         futures = {lesson_name(lesson): _Deferred(grade_blank, lesson, course, folder, lesson_timings)
-                   for lesson in LESSONS}
+                   for lesson in lessons}
     yield futures
     pool.shutdown(wait=True, cancel_futures=True)
 

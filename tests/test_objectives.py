@@ -104,7 +104,12 @@ def test_lesson_has_one_setup_cell_recap_and_check_questions(lesson: Path):
     titles = section_titles(lesson)
     for needed in ("Recap", "Check questions", "Clean up"):
         assert any(title.startswith(needed) for title in titles), f"Missing a '{needed}' section."
-    assert "spark.stop()" in code[-1], "The last cell stops the lesson's Spark session."
+    # The last cell stops what the lesson started: its Spark session (a serving lesson may need none) and
+    # every server it started (checked by running the lesson: see tests/test_notebooks.py).
+    if "get_spark(" in code[0]:
+        assert "spark.stop()" in code[-1], "The last cell stops the lesson's Spark session."
+    if "ServingEndpoint.start(" in "\n".join(code):
+        assert ".stop()" in code[-1], "The last cell stops every server the lesson started."
 
 
 def cell_kinds(notebook_cells: list) -> list[str]:

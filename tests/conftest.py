@@ -24,10 +24,13 @@ def course_root() -> Path:
 
 @pytest.fixture(scope="session")
 def spark():
-    """The course's SparkSession with Delta Lake (``mldeploy.get_spark``), stopped after the last test."""
+    """The course's SparkSession with Delta Lake (``mldeploy.get_spark``), stopped after the last test.
+
+    It serves Spark Connect too, as lesson 05's does, for the pipeline tests' ``spark-pipelines`` runs.
+    """
     from mldeploy import get_spark
 
-    session = get_spark("mldeploy-tests")
+    session = get_spark("mldeploy-tests", connect_server=True)
     yield session
     session.stop()
 

@@ -1,4 +1,5 @@
-"""mldeploy.pipelines runs a real Spark Declarative Pipeline: incremental re-runs, checkpoints, clear failures."""
+"""mldeploy.pipelines runs a real Spark Declarative Pipeline on the session's own Spark Connect server:
+incremental re-runs, checkpoints, a catalog that remembers, clear failures."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from mldeploy.pipelines import PipelineError, parse_log, pipeline_conf, run_pipeline
+from mldeploy.pipelines import PipelineError, connect_url, parse_log, run_pipeline
 
 STREAM = '''
 from pyspark import pipelines as dp
@@ -34,11 +35,15 @@ def orphan():
 '''
 
 
-def write_spec(folder: Path, inputs: Path) -> Path:
+def write_spec(folder: Path, inputs: Path, spark) -> Path:
+    """The tiny pipeline's spec and code in ``folder``; its tables go to a schema located in ``folder/warehouse``."""
+    schema = f"tiny_{folder.name.replace('-', '_').lower()}"
+    spark.sql(f"CREATE DATABASE {schema} LOCATION '{folder / 'warehouse'}'")
     spec = folder / "spark-pipeline.yml"
     spec.write_text(json.dumps({  # JSON is YAML
         "name": "tiny",
         "storage": (folder / "storage").as_uri(),
+        "database": schema,
         "libraries": [{"glob": {"include": "transformations/**"}}],
         "configuration": {"tiny.input": str(inputs)},
     }))
@@ -52,15 +57,29 @@ def write_numbers(folder: Path, name: str, numbers: list[int]) -> None:
     (folder / name).write_text("".join(json.dumps({"n": n}) + "\n" for n in numbers))
 
 
-def test_conf_keeps_the_catalog_in_the_folder_and_the_course_settings(tmp_path: Path):
-    conf = pipeline_conf(tmp_path)
-    assert conf["spark.sql.catalogImplementation"] == "hive"
-    assert str(tmp_path.resolve() / "metastore_db") in conf["spark.hadoop.javax.jdo.option.ConnectionURL"]
-    assert conf["spark.sql.warehouse.dir"] == str(tmp_path.resolve() / "warehouse")
-    assert conf["spark.sql.sources.default"] == "delta"
-    assert conf["spark.jars.packages"].startswith("io.delta:delta-spark_")
-    assert conf["spark.driver.bindAddress"] == conf["spark.connect.grpc.binding.address"] == "127.0.0.1"
-    assert "spark.master" not in conf, "the CLI's --remote sets the master"
+class _Conf(dict):
+    def get(self, key, default=None):
+        return super().get(key, default)
+
+
+class _Session:
+    def __init__(self, **conf: str) -> None:
+        self.conf = _Conf(conf)
+
+
+def test_connect_url_is_the_sessions_own_server_or_a_clear_error(monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.delenv("MLDEPLOY_SPARK", raising=False)
+    serving = _Session(**{"spark.plugins": "org.apache.spark.sql.connect.SparkConnectPlugin",
+                          "spark.connect.grpc.binding.port": "15007"})
+    assert connect_url(serving) == "sc://127.0.0.1:15007"
+    with pytest.raises(PipelineError, match="connect_server=True"):
+        connect_url(_Session())
+    monkeypatch.setenv("MLDEPLOY_SPARK", "sc://spark.example:15002")  # a Connect client: its server runs it
+    assert connect_url(_Session()) == "sc://spark.example:15002"
+
+
+def test_the_test_session_serves_spark_connect(spark):
+    assert connect_url(spark).startswith("sc://127.0.0.1:")
 
 
 def test_log_is_read_into_flows_state_and_phases(tmp_path: Path):
@@ -79,39 +98,40 @@ def test_log_is_read_into_flows_state_and_phases(tmp_path: Path):
     run = parse_log(log, command="run", spec=tmp_path / "spec.yml", returncode=1, seconds=27.0)
     assert run.flows == {"spark_catalog.default.numbers": "COMPLETED", "spark_catalog.default.total": "FAILED"}
     assert run.state == "FAILED" and not run.ok
-    assert run.phases["start the JVM and Spark"] == 10 and run.phases["run the flows"] == 7
+    assert run.phases["connect to Spark"] == 10 and run.phases["run the flows"] == 7
     assert "total" in run.summary() and "FAILED" in run.summary()
 
 
-def test_missing_spec_is_reported_before_any_jvm_starts(tmp_path: Path):
+def test_missing_spec_is_reported_before_the_cli_starts(tmp_path: Path):
     with pytest.raises(PipelineError, match="No pipeline spec"):
-        run_pipeline(tmp_path / "spark-pipeline.yml")
+        run_pipeline(tmp_path / "spark-pipeline.yml", _Session())
 
 
 def test_pipeline_reruns_incrementally_and_reports_failures(spark, tmp_path: Path):
     inputs = tmp_path / "inputs"
     write_numbers(inputs, "a.json", [1, 2, 3])
-    spec = write_spec(tmp_path, inputs)
+    spec = write_spec(tmp_path, inputs, spark)
 
-    first = run_pipeline(spec, timeout=600)
+    first = run_pipeline(spec, spark, timeout=600)
     assert first.ok and set(first.flows.values()) == {"COMPLETED"}, first.summary()
     warehouse = tmp_path / "warehouse"
     numbers = lambda: spark.read.format("delta").load(str(warehouse / "numbers"))  # noqa: E731
     assert numbers().count() == 3
 
     write_numbers(inputs, "b.json", [10, 20])
-    second = run_pipeline(spec, timeout=600)
+    second = run_pipeline(spec, spark, timeout=600)
     assert second.ok, second.summary()
     assert sorted(r["n"] for r in numbers().collect()) == [1, 2, 3, 10, 20], "each file must be read exactly once"
     total = spark.read.format("delta").load(str(warehouse / "total")).first()
     assert (total["rows"], total["sum"]) == (5, 36), "the materialized view is recomputed from all rows"
+    schema = json.loads(spec.read_text())["database"]
+    assert spark.table(f"{schema}.numbers").count() == 5, "the session's catalog knows the pipeline's tables"
     commits = list((tmp_path / "storage" / "_checkpoints").glob("*/*/numbers/*/*/commits/*"))
     assert len([c for c in commits if c.name.isdigit()]) >= 2, "the engine keeps the stream's checkpoint in storage"
 
 
 #: What the real CLI prints when a definition reads a table that does not exist (spark-pipelines 4.2, a dry-run
-#: of BROKEN beside the tiny pipeline), stack frames shortened. A third JVM to produce it would double this
-#: file's run time; the JVM test above already shows the real runs.
+#: of BROKEN beside the tiny pipeline), stack frames shortened: the test above already shows real runs.
 FAILED_RUN_OUTPUT = """\
 :: resolving dependencies :: org.apache.spark#spark-submit-parent
 2026-11-30 21:29:15: Creating Spark session...
@@ -128,8 +148,8 @@ Flows with errors: spark_catalog.default.orphan
 """
 
 
-def test_a_failed_run_raises_with_its_errors_and_keeps_its_log(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
-    spec = write_spec(tmp_path, tmp_path / "inputs")
+def test_a_failed_run_raises_with_its_errors_and_keeps_its_log(spark, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    spec = write_spec(tmp_path, tmp_path / "inputs", spark)
     (tmp_path / "transformations" / "broken.py").write_text(BROKEN)
     printed = tmp_path / "cli-output.txt"
     printed.write_text(FAILED_RUN_OUTPUT)
@@ -139,9 +159,9 @@ def test_a_failed_run_raises_with_its_errors_and_keeps_its_log(tmp_path: Path, m
     monkeypatch.setattr("mldeploy.pipelines.cli_path", lambda: launcher)
 
     with pytest.raises(PipelineError) as failure:
-        run_pipeline(spec, command="dry-run", timeout=600)
+        run_pipeline(spec, spark, command="dry-run", timeout=600)
     message = str(failure.value)
     assert "failed (FAILED, exit code 1)" in message and "TABLE_OR_VIEW_NOT_FOUND" in message, message
     assert "Flows with errors: spark_catalog.default.orphan" in message, "the log's tail belongs in the message"
-    result = run_pipeline(spec, command="dry-run", timeout=600, check=False)
+    result = run_pipeline(spec, spark, command="dry-run", timeout=600, check=False)
     assert not result.ok and result.state == "FAILED" and result.log.read_text() == FAILED_RUN_OUTPUT

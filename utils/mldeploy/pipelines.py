@@ -1,48 +1,39 @@
-"""Run a Spark Declarative Pipeline (the ``spark-pipelines`` CLI) with the course's Spark settings.
+"""Run a Spark Declarative Pipeline (the ``spark-pipelines`` CLI) on the lesson's own Spark session.
 
-``spark-pipelines run --spec spark-pipeline.yml`` starts its own JVM (a local Spark Connect server),
-imports the pipeline's Python files, and runs the dataflow graph they declare. That JVM must be set
-up like the notebooks' Spark (``mldeploy.spark.session_conf``: Delta jars from the course's Ivy
-cache, loopback only, Python workers on this interpreter), plus what a pipeline needs on top:
+``spark-pipelines run --spec spark-pipeline.yml`` imports the pipeline's Python files and runs the
+dataflow graph they declare on a Spark Connect server. Started bare, the CLI brings up a server of its
+own: a second JVM per run, configured apart from the notebook's (its jars, its catalog), and about two
+minutes of fixed cost per run on a 2-core laptop. So the course runs it against the session the lesson
+already has: ``get_spark(name, connect_server=True)`` also serves Spark Connect on a free loopback port,
+and ``run_pipeline(spec, spark)`` passes ``--remote sc://127.0.0.1:<port>``. The flows then run in
+that session's JVM, with its Delta jars and its catalog (where a second run finds the first run's
+tables), on whatever ``MLDEPLOY_SPARK`` points the session at; a session that is itself a Spark Connect
+client sends the CLI to its own server.
 
-- a **persistent catalog**: a Hive metastore in a Derby database in the pipeline's folder, so a
-  second run finds the tables of the first (an in-memory catalog forgets them and the re-run fails
-  with ``LOCATION_ALREADY_EXISTS``);
-- ``spark.sql.sources.default=delta``, so the tables are Delta tables (``format="delta"`` on the
-  decorators fails on the second run with ``DELTA_CANNOT_CHANGE_PROVIDER``).
-
-The settings go to ``spark-conf/spark-defaults.conf`` beside the spec, read through ``SPARK_CONF_DIR``.
 ``run_pipeline`` runs the CLI as a subprocess with a time limit, keeps its whole output in a log file
-and returns a ``PipelineRun``: exit code, seconds, each flow's final state and the run's phases.
-
-One pipeline process at a time: the CLI's Spark Connect server listens on port 15002, and the Derby
-metastore admits one JVM. A lock file in the course's cache makes concurrent runs wait their turn.
+beside the spec and returns a ``PipelineRun``: exit code, seconds, each flow's final state and the
+run's phases; a failed run raises ``PipelineError`` with the errors and the log's tail.
 """
 
 from __future__ import annotations
 
-import fcntl
 import os
 import re
 import signal
 import subprocess
 import sys
 import time
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Iterator, Mapping, Sequence
+from typing import Any, Sequence
 
-from .paths import cache_dir
-from .ports import LOOPBACK, port_is_free
-from .spark import DEFAULT_MASTER, SparkTarget, session_conf
+from .ports import LOOPBACK
+from .spark import CONNECT_PLUGIN, spark_target
 
 #: Seconds a run may take: under a notebook cell's 300 s limit. A slow machine may raise it with this variable.
 TIMEOUT_VARIABLE = "MLDEPLOY_PIPELINE_TIMEOUT"
 DEFAULT_TIMEOUT = 290.0
-#: The port the CLI's Spark Connect server listens on (pyspark's default for a local server).
-CONNECT_PORT = 15002
 #: Lines the CLI prints: "2026-01-01 12:00:00: Flow spark_catalog.default.x is RUNNING."
 _EVENT = re.compile(r"^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d): (.*)$")
 _FLOW = re.compile(r"^Flow (\S+) (?:is|has) ([A-Z_]+)\b")
@@ -50,8 +41,8 @@ _RUN = re.compile(r"^Run is ([A-Z_]+)\b")
 _ERROR = re.compile(r"^\S*(Exception|Error)\b.*|.*\[[A-Z_]{6,}\].*")
 #: The CLI's own steps before the flows run, in order: each one's duration is a phase of the run.
 _PHASES = {
-    "Creating Spark session": "start the JVM and Spark",
-    "Creating dataflow graph": "connect, open the catalog",
+    "Creating Spark session": "connect to Spark",
+    "Creating dataflow graph": "create the dataflow graph",
     "Registering graph elements": "import the pipeline's Python files",
     "Starting run": "analyse the graph",
 }
@@ -90,29 +81,17 @@ class PipelineRun:
         return "\n".join(lines)
 
 
-def pipeline_conf(folder: str | Path, app_name: str = "spark-pipelines") -> dict[str, str]:
-    """The Spark settings of a pipeline whose catalog (Derby metastore and managed tables) lives in ``folder``."""
-    folder = Path(folder).resolve()
-    conf = session_conf(SparkTarget("local", DEFAULT_MASTER), app_name)
-    conf.pop("spark.master")  # the CLI's --remote local[2] sets it
-    conf |= {
-        "spark.sql.catalogImplementation": "hive",
-        "spark.sql.warehouse.dir": str(folder / "warehouse"),
-        "spark.hadoop.javax.jdo.option.ConnectionURL": f"jdbc:derby:;databaseName={folder / 'metastore_db'};create=true",
-        "spark.driver.extraJavaOptions": f"-Dderby.system.home={folder}",  # derby.log goes there too
-        "spark.sql.sources.default": "delta",
-        "spark.connect.grpc.binding.address": LOOPBACK,
-    }
-    return conf
-
-
-def write_spark_defaults(conf_dir: str | Path, conf: Mapping[str, str]) -> Path:
-    """Write ``conf`` as ``conf_dir/spark-defaults.conf`` (the file ``SPARK_CONF_DIR`` points Spark at)."""
-    conf_dir = Path(conf_dir)
-    conf_dir.mkdir(parents=True, exist_ok=True)
-    path = conf_dir / "spark-defaults.conf"
-    path.write_text("".join(f"{key} {value}\n" for key, value in conf.items()))
-    return path
+def connect_url(spark: Any) -> str:
+    """The Spark Connect address of ``spark``: the server it hosts, or the server it is a client of."""
+    target = spark_target()
+    if target.kind == "connect":
+        return target.url
+    if CONNECT_PLUGIN in spark.conf.get("spark.plugins", ""):
+        return f"sc://{LOOPBACK}:{spark.conf.get('spark.connect.grpc.binding.port')}"
+    raise PipelineError(
+        "This Spark session serves no Spark Connect, which spark-pipelines needs: start Spark with "
+        "get_spark(name, connect_server=True). A running session keeps its settings, so restart the kernel first."
+    )
 
 
 def cli_path() -> Path:
@@ -128,22 +107,20 @@ def cli_path() -> Path:
 
 def run_pipeline(
     spec: str | Path,
+    spark: Any,
     command: str = "run",
     *,
     full_refresh: Sequence[str] = (),
     full_refresh_all: bool = False,
     timeout: float | None = None,
-    catalog_dir: str | Path | None = None,
-    conf: Mapping[str, str] | None = None,
     check: bool = True,
 ) -> PipelineRun:
-    """Run ``spark-pipelines <command> --spec <spec>`` with the course's Spark settings; return what it did.
+    """Run ``spark-pipelines <command> --spec <spec>`` on ``spark``'s Spark Connect server; return what it did.
 
     ``command`` is ``"run"`` (an update: streaming tables take only new input, materialized views are
-    recomputed) or ``"dry-run"`` (analyse the graph, write nothing). The catalog lives in
-    ``catalog_dir`` (default: the spec's folder). ``conf`` adds or overrides Spark settings.
-    With ``check`` (the default) a failed or timed-out run raises ``PipelineError``. ``timeout`` defaults to
-    ``MLDEPLOY_PIPELINE_TIMEOUT`` or 290 s.
+    recomputed) or ``"dry-run"`` (analyse the graph, write nothing). ``spark`` is the lesson's session,
+    started with ``get_spark(name, connect_server=True)``. With ``check`` (the default) a failed or
+    timed-out run raises ``PipelineError``. ``timeout`` defaults to ``MLDEPLOY_PIPELINE_TIMEOUT`` or 290 s.
     """
     if timeout is None:
         timeout = float(os.environ.get(TIMEOUT_VARIABLE, DEFAULT_TIMEOUT))
@@ -152,73 +129,40 @@ def run_pipeline(
     spec = Path(spec).resolve()
     if not spec.is_file():
         raise PipelineError(f"No pipeline spec at {spec}: write the spark-pipeline.yml first.")
-    folder = spec.parent if catalog_dir is None else Path(catalog_dir).resolve()
-    settings = pipeline_conf(folder) | dict(conf or {})
-    conf_dir = folder / "spark-conf"
-    write_spark_defaults(conf_dir, settings)
-    log = folder / "logs" / f"{command}-{datetime.now():%Y%m%d-%H%M%S-%f}.log"
+    log = spec.parent / "logs" / f"{command}-{datetime.now():%Y%m%d-%H%M%S-%f}.log"
     log.parent.mkdir(parents=True, exist_ok=True)
 
-    args = [str(cli_path()), "--remote", DEFAULT_MASTER, command, "--spec", str(spec)]
+    args = [str(cli_path()), "--remote", connect_url(spark), command, "--spec", str(spec)]
     if command == "run" and full_refresh_all:
         args.append("--full-refresh-all")
     elif command == "run" and full_refresh:
         args += ["--full-refresh", ",".join(full_refresh)]
     env = dict(os.environ) | {
-        "SPARK_CONF_DIR": str(conf_dir),
-        "SPARK_LOCAL_IP": LOOPBACK,
+        # The CLI imports the definition files in this Python (they may import mlflow and the course).
         "PYSPARK_PYTHON": sys.executable,
         "PYSPARK_DRIVER_PYTHON": sys.executable,
         "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
     }
     for variable in ("SPARK_HOME", "SPARK_REMOTE", "PYSPARK_SUBMIT_ARGS", "SPARK_CONNECT_MODE_ENABLED"):
-        env.pop(variable, None)  # this process's Spark settings are not the pipeline's
+        env.pop(variable, None)  # --remote says where to run; nothing else of this process's Spark applies
 
-    with _one_pipeline_at_a_time(timeout):
-        started = time.perf_counter()
-        with open(log, "wb") as out:
-            process = subprocess.Popen(args, cwd=spec.parent, env=env, stdout=out, stderr=subprocess.STDOUT,
-                                       stdin=subprocess.DEVNULL, start_new_session=True)
-            try:
-                returncode = process.wait(timeout=timeout)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait()
-                raise PipelineError(f"spark-pipelines {command} did not finish within {timeout:.0f} s and was "
-                                    f"stopped.\n{log_tail(log)}") from None
-        seconds = time.perf_counter() - started
+    started = time.perf_counter()
+    with open(log, "wb") as out:
+        process = subprocess.Popen(args, cwd=spec.parent, env=env, stdout=out, stderr=subprocess.STDOUT,
+                                   stdin=subprocess.DEVNULL, start_new_session=True)
+        try:
+            returncode = process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+            raise PipelineError(f"spark-pipelines {command} did not finish within {timeout:.0f} s and was "
+                                f"stopped.\n{log_tail(log)}") from None
+    seconds = time.perf_counter() - started
     result = parse_log(log, command=command, spec=spec, returncode=returncode, seconds=seconds)
     if check and not result.ok:
         raise PipelineError(f"spark-pipelines {command} failed ({result.state}, exit code {returncode}).\n"
                             f"{errors_in(log)}\n{log_tail(log)}")
     return result
-
-
-@contextmanager
-def _one_pipeline_at_a_time(timeout: float) -> Iterator[None]:
-    """Hold the course's pipeline lock, and wait for port 15002, so two runs never collide."""
-    lock_path = cache_dir() / "spark-pipelines.lock"
-    deadline = time.monotonic() + timeout
-    with open(lock_path, "w") as lock:
-        while True:
-            try:
-                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() > deadline:
-                    raise PipelineError(f"Another pipeline run held {lock_path} for {timeout:.0f} s.") from None
-                time.sleep(0.5)
-        try:
-            while not port_is_free(CONNECT_PORT):
-                if time.monotonic() > deadline:
-                    raise PipelineError(
-                        f"Port {CONNECT_PORT} (Spark Connect) stays busy: stop the Spark Connect server or the "
-                        "pipeline that uses it, then run again."
-                    )
-                time.sleep(0.5)
-            yield
-        finally:
-            fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 def parse_log(log: Path, *, command: str, spec: Path, returncode: int, seconds: float) -> PipelineRun:

@@ -26,11 +26,15 @@ from pathlib import Path
 from typing import Iterator, Mapping
 
 from .paths import ivy_dir, log_dir
-from .ports import LOOPBACK
+from .ports import LOOPBACK, PortReservation, reserve_port
 
 ENV_VAR = "MLDEPLOY_SPARK"
 MIN_JAVA = 17
 DEFAULT_MASTER = "local[2]"
+#: Spark Connect's plugin (its jar ships with pyspark) and the port it prefers (pyspark's default).
+CONNECT_PLUGIN = "org.apache.spark.sql.connect.SparkConnectPlugin"
+CONNECT_PORT = 15002
+_connect_port: PortReservation | None = None
 
 
 class SparkSetupError(RuntimeError):
@@ -180,10 +184,26 @@ def _process_output_to(path: Path) -> Iterator[None]:
             os.close(fd)
 
 
-def get_spark(app_name: str = "mldeploy"):
+def connect_server_conf(port: int) -> dict[str, str]:
+    """Settings that make a session also serve Spark Connect on ``127.0.0.1:port`` (in its own JVM).
+
+    Clients such as ``spark-pipelines`` then run on this session's JVM (its jars, its catalog, its cluster)
+    instead of starting one of their own; tables they create without a format are Delta tables.
+    """
+    return {
+        "spark.plugins": CONNECT_PLUGIN,
+        "spark.connect.grpc.binding.address": LOOPBACK,
+        "spark.connect.grpc.binding.port": str(port),
+        "spark.sql.sources.default": "delta",
+    }
+
+
+def get_spark(app_name: str = "mldeploy", connect_server: bool = False):
     """Return the SparkSession for this process, starting it (with Delta Lake) on first call.
 
-    Calling it again returns the same session: a lesson uses one session throughout.
+    Calling it again returns the same session: a lesson uses one session throughout. With
+    ``connect_server`` the session also serves Spark Connect on a free loopback port (see
+    ``connect_server_conf``); a session that is itself a Spark Connect client needs no server of its own.
     """
     from pyspark.sql import SparkSession
 
@@ -200,8 +220,13 @@ def get_spark(app_name: str = "mldeploy"):
         os.environ["SPARK_LOCAL_IP"] = LOOPBACK  # the address Spark's web UI binds to
     # Python workers run PYSPARK_PYTHON (else whatever `python3` is on PATH), whatever the conf says.
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    conf = session_conf(target, app_name)
+    if connect_server:
+        global _connect_port
+        _connect_port = reserve_port(CONNECT_PORT)  # held until this process ends: no other lesson takes it
+        conf |= connect_server_conf(_connect_port.port)
     builder = SparkSession.builder
-    for key, value in session_conf(target, app_name).items():
+    for key, value in conf.items():
         builder = builder.config(key, value)
     log = spark_log_path()
     try:

@@ -238,8 +238,13 @@ def test_shadow_answers_are_logged_never_returned(client, app, registry):
 
     sent = []
     for i in range(30):
-        answer = client.post("/serving-endpoints/delays/invocations", json=split_body(registry["rows"].iloc[[i % 6]]),
-                             headers={"client-request-id": f"shadow-test-{i}"})
+        body = split_body(registry["rows"].iloc[[i % 6]])
+        if i % 2:  # the caller's id in the body, where Databricks takes it, or in a header
+            answer = client.post("/serving-endpoints/delays/invocations",
+                                 json={**body, "client_request_id": f"shadow-test-{i}"})
+        else:
+            answer = client.post("/serving-endpoints/delays/invocations", json=body,
+                                 headers={"client-request-id": f"shadow-test-{i}"})
         assert answer.status_code == 200
         assert answer.json()["served_model_name"] in ("champion", "challenger"), "a shadow must never answer"
         sent.append(answer.headers["x-request-id"])
@@ -251,6 +256,7 @@ def test_shadow_answers_are_logged_never_returned(client, app, registry):
     assert (shadow.served_model_name == "shadow").all() and (shadow.status_code == 200).all()
     assert shadow.response.map(lambda text: json.loads(text)["served_model_name"]).eq("shadow").all()
     assert set(live.client_request_id) == {f"shadow-test-{i}" for i in range(30)}
+    assert set(shadow.client_request_id) == set(live.client_request_id), "a shadow row carries the caller's id"
     for column in ("timestamp_ms", "date", "execution_time_ms", "request", "response", "status_code", "model_uri"):
         assert live[column].notna().all(), f"inference log column {column} is empty"
 
@@ -374,6 +380,7 @@ def malformed_requests(rows) -> list[tuple[str, str, str, bytes | None, dict[str
          {}, 400),
         ("format value of the wrong kind", "POST", path, body({"dataframe_split": "distance=1"}), {}, 400),
         ("params not an object", "POST", path, body({**good, "params": [1, 2]}), {}, 400),
+        ("client_request_id not a string", "POST", path, body({**good, "client_request_id": 42}), {}, 400),
         ("deeply nested JSON", "POST", path, body(deep), {}, 400),
         ("very deeply nested JSON", "POST", path, b"[" * 20_000 + b"]" * 20_000, {}, 400),
         ("oversized body", "POST", path, b'{"inputs": [' + b"1.0," * 40_000 + b"1.0]}", {}, 413),
@@ -414,7 +421,7 @@ def test_malformed_requests_get_a_4xx_that_names_the_problem_and_the_server_stay
             assert len(message) > 20, f"{kind}: the message {message!r} does not say what is wrong"
             if path.endswith("delays/invocations") and status == 400 and kind not in (
                     "invalid JSON", "empty body", "JSON null", "top-level list", "top-level number", "not UTF-8",
-                    "deeply nested JSON", "very deeply nested JSON"):
+                    "deeply nested JSON", "very deeply nested JSON", "client_request_id not a string"):
                 assert [c["name"] for c in answer.json()["expected_schema"]] == FEATURES, kind
         healthy = http.post("/serving-endpoints/delays/invocations", json=split_body(rows.head(2)), headers=auth)
     assert healthy.status_code == 200 and len(healthy.json()["predictions"]) == 2, "the server must still answer"

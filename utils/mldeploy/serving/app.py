@@ -38,7 +38,7 @@ from .inference_log import InferenceLog
 from .metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 from .metrics import ServingMetrics
 from .models import LoadedModel
-from .scoring import RequestError, decode_body, model_input, predict, predictions_json
+from .scoring import RequestError, decode_body, model_input, predict, predictions_json, take_client_request_id
 from .service import EndpointState, ServingService
 from .shadow import ShadowWorker
 
@@ -107,6 +107,7 @@ class ServingApp:
         state: EndpointState | None = None
         model: LoadedModel | None = None
         label, served_name, body, payload = endpoint or "", "", b"", None
+        client_id = request.headers.get("client-request-id")
         try:
             self.authorize(request)
             if legacy is not None:
@@ -125,6 +126,7 @@ class ServingApp:
                 model = state.models[served_name]
             body = await self.read_body(request)
             payload = decode_body(body, request.headers.get("content-type"))
+            client_id = take_client_request_id(payload, client_id)
             answer, status = _score(payload, model, served_name), 200
         except RequestError as refused:
             answer, status = refused.to_json(), refused.status
@@ -133,9 +135,9 @@ class ServingApp:
                                  f"{type(error).__name__}: {error}"})
             status = 500
         elapsed = time.perf_counter() - started
-        self._record(request_id, request, label, served_name, model, state, "live", status, elapsed, body, answer)
+        self._record(request_id, label, served_name, model, state, "live", status, elapsed, body, answer, client_id)
         if state is not None and payload is not None and state.config.shadows and served is None:
-            self.shadows.submit((request_id, request.headers.get("client-request-id"), state, payload, body))
+            self.shadows.submit((request_id, client_id, state, payload, body))
         headers = {"x-request-id": request_id}
         if served_name:
             headers["served-model-name"] = served_name
@@ -161,17 +163,17 @@ class ServingApp:
                 answer, status = refused.to_json(), refused.status
             except Exception as error:
                 answer, status = json.dumps({"error_code": "INTERNAL_ERROR", "message": str(error)}), 500
-            self._record(request_id, None, state.config.name, shadow.name, model, state, "shadow", status,
+            self._record(request_id, state.config.name, shadow.name, model, state, "shadow", status,
                          time.perf_counter() - started, body, answer, client_id)
 
-    def _record(self, request_id: str, request: Request | None, endpoint: str, served: str, model: LoadedModel | None,
+    def _record(self, request_id: str, endpoint: str, served: str, model: LoadedModel | None,
                 state: EndpointState | None, role: str, status: int, seconds: float, body: bytes, answer: str,
-                client_id: str | None = None) -> None:
+                client_id: str | None) -> None:
         self.metrics.observe(endpoint, served or "(none)", role, status, seconds)
         now = time.time()
         self.log.append({
             "request_id": request_id,
-            "client_request_id": client_id if request is None else request.headers.get("client-request-id"),
+            "client_request_id": client_id,
             "timestamp_ms": int(now * 1000),
             "date": datetime.fromtimestamp(now, timezone.utc).date().isoformat(),
             "endpoint_name": endpoint,

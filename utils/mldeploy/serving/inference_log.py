@@ -110,8 +110,8 @@ def read_inference_log(folder: str | os.PathLike[str]):
     import pandas as pd
 
     files = sorted(Path(folder).glob("part-*.jsonl"))
-    frames = [pd.read_json(path, lines=True, dtype={"request": str, "response": str}, convert_dates=False,
-                             keep_default_dates=False) for path in files
+    text = {"request": str, "response": str, "client_request_id": "string"}  # ids like "42" stay strings
+    frames = [pd.read_json(path, lines=True, dtype=text, convert_dates=False, keep_default_dates=False) for path in files
               if path.stat().st_size]
     if not frames:
         return pd.DataFrame(columns=list(COLUMNS))

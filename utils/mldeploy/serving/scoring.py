@@ -26,6 +26,8 @@ MAX_DEPTH = 32
 #: The legacy ``format=`` content-type parameter and the wrapper key it stands for.
 LEGACY_FORMATS = {"pandas-split": scoring_server.DF_SPLIT, "pandas-records": scoring_server.DF_RECORDS}
 FORMATS = sorted(scoring_server.SUPPORTED_FORMATS)
+#: The body key (Databricks') under which a caller sends its own id for the request: logged, never scored.
+CLIENT_REQUEST_ID = "client_request_id"
 
 
 class RequestError(Exception):
@@ -116,6 +118,22 @@ def decode_body(body: bytes, header: str | None) -> dict[str, Any] | str:
         raise RequestError(400, "BAD_REQUEST", f"The body is a JSON {type(payload).__name__}; it must be an object "
                            f"with one of the keys {FORMATS}.{hint}")
     return payload
+
+
+def take_client_request_id(payload: dict[str, Any] | str, header: str | None) -> str | None:
+    """Take the caller's own id for a request out of the body (Databricks' place for it), else the header's.
+
+    ``{"client_request_id": "booking-42", "dataframe_split": ...}`` is logged under that id in the inference
+    log, so labels that arrive later can be joined to the request; the model never sees it. The
+    ``client-request-id`` header does the same for a body that is not JSON (CSV).
+    """
+    if not isinstance(payload, dict) or CLIENT_REQUEST_ID not in payload:
+        return header
+    value = payload.pop(CLIENT_REQUEST_ID)
+    if not isinstance(value, str) or not value.strip() or len(value) > 256:
+        raise RequestError(400, "BAD_REQUEST", f"\"{CLIENT_REQUEST_ID}\" must be a non-empty string of at most 256 "
+                           f"characters, such as \"booking-42\", not {str(value)[:40]!r}.")
+    return value
 
 
 def model_input(payload: dict[str, Any] | str, model: LoadedModel) -> tuple[Any, dict[str, Any] | None]:

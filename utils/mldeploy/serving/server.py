@@ -111,9 +111,16 @@ class ServingEndpoint:
             path += f"/served-models/{served_model}"
         return f"{self.url}{path}/invocations"
 
-    def invoke(self, data: Any, endpoint: str | None = None, served_model: str | None = None) -> dict[str, Any]:
-        """Score ``data`` (DataFrame or body dict); the answer's JSON, or ServingError with the server's message."""
-        answer = self.client.post(self.invocations_url(endpoint, served_model), json=request_body(data))
+    def invoke(self, data: Any, endpoint: str | None = None, served_model: str | None = None,
+               client_request_id: str | None = None) -> dict[str, Any]:
+        """Score ``data`` (DataFrame or body dict); the answer's JSON, or ServingError with the server's message.
+
+        ``client_request_id``: your own id for the request, logged with it in the inference log (to join labels).
+        """
+        body = request_body(data)
+        if client_request_id is not None:
+            body = {**body, "client_request_id": client_request_id}
+        answer = self.client.post(self.invocations_url(endpoint, served_model), json=body)
         return self._json(answer)
 
     # --- the serving-endpoints API ---------------------------------------------------------------------

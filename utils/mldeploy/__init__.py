@@ -29,7 +29,7 @@ from .features import (  # noqa: E402
     split_by_date,
 )
 from .isolation import ModelIsolationError, predict_in_clean_process  # noqa: E402
-from .lake import TABLES, build_lake, read_table, table_path  # noqa: E402
+from .lake import TABLES, build_lake, feature_frame, read_table, source_frames, table_path  # noqa: E402
 from .notebook_output import in_jupyter_kernel as _in_jupyter_kernel  # noqa: E402
 from .notebook_output import route_notices_to_stdout as _route_notices_to_stdout  # noqa: E402
 from .online_store import OnlineStore  # noqa: E402
@@ -67,6 +67,7 @@ __all__ = [
     "build_lake",
     "delay_classifier",
     "departure_events",
+    "feature_frame",
     "files_in_table",
     "get_spark",
     "lesson_dir",
@@ -78,6 +79,7 @@ __all__ = [
     "run_doctor",
     "run_pipeline",
     "scan_metrics",
+    "source_frames",
     "split_by_date",
     "start_mlflow_ui",
     "table_path",

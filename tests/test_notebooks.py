@@ -45,6 +45,10 @@ OVERLAP = os.environ.get("MLDEPLOY_TEST_OVERLAP", "1") != "0"
 #: Beside a foreground nbval run, the blank grading keeps to one core: two processes that each spin two
 #: OpenMP and two Spark threads on a 2-core machine slowed both 2-4x (measured), more than they overlapped.
 BLANK_ENV = {"MLDEPLOY_SPARK": "local[1]", "OMP_NUM_THREADS": "1"}
+#: The foreground's model fits keep to one OpenMP thread too: with the other core busy, scikit-learn's second
+#: thread spins while it waits, and a 0.5 s fit took 8-40 s (lesson 01: 295 s warm with two threads, 115-140 s
+#: with one, the same outputs).
+NBVAL_ENV = {"OMP_NUM_THREADS": "1"} if OVERLAP else {}
 
 
 def student_notebook(lesson: Path, root: Path = COURSE_ROOT) -> Path:
@@ -156,7 +160,7 @@ def test_solution_runs_under_nbval(lesson: Path, tmp_path: Path, executed: Path,
          f"--nbval-cell-timeout={CELL_TIMEOUT_SECONDS}", "-p", "no:cacheprovider", "-q",
          "-p", "mldeploy.course.nbval_outputs", f"--save-executed={executed / lesson_name(lesson) / lesson.name}",
          lesson.name],
-        cwd=folder, capture_output=True, text=True, timeout=LESSON_TIMEOUT_SECONDS,
+        cwd=folder, capture_output=True, text=True, timeout=LESSON_TIMEOUT_SECONDS, env=os.environ | NBVAL_ENV,
     )
     lesson_timings.setdefault(lesson_name(lesson), {})["nbval"] = time.perf_counter() - started
     assert done.returncode == 0, f"nbval failed for {lesson.name}:\n{done.stdout[-6000:]}\n{done.stderr[-2000:]}"

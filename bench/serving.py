@@ -23,7 +23,6 @@ import sys
 import threading
 import time
 import warnings
-from pathlib import Path
 
 from common import percentiles, scratch_folder, timed_ms
 
@@ -58,14 +57,14 @@ def train_and_register(rows: int = 40_000):
 def start_mlflow_serve(uri: str, port: int, env: dict[str, str] | None = None):
     """``mlflow models serve --env-manager local`` for one model, as a course BackgroundServer."""
     from mldeploy import BackgroundServer
+    from mldeploy.paths import tools_first_path
 
     return BackgroundServer(
         "mlflow-models-serve",
         lambda port: [sys.executable, "-m", "mlflow", "models", "serve", "-m", uri, "--env-manager", "local",
                       "--host", "127.0.0.1", "--port", str(port)],
         port, ready_path="/health", timeout=300,
-        # MLflow starts `uvicorn` by name: the venv's bin folder must come first on PATH.
-        env={"PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}", **(env or {})},
+        env={"PATH": tools_first_path(), **(env or {})},  # MLflow starts `uvicorn` by name
     )
 
 

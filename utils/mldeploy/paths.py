@@ -16,6 +16,7 @@ a data lake in the cache work from a plain ``pip install`` anywhere.
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 #: Names the course folder explicitly (needed when mldeploy is not an editable install of it).
@@ -125,3 +126,12 @@ def lesson_dir() -> Path:
     path = Path.cwd() / "work"
     path.mkdir(exist_ok=True)
     return path
+
+
+def tools_first_path() -> str:
+    """``PATH`` with this Python's ``bin`` folder first.
+
+    Tools the course starts run others by name (MLflow runs ``uvicorn``, nbgrader ``alembic``,
+    ``spark-pipelines`` runs ``spark-submit``): they must find this environment's, not whatever else is on PATH.
+    """
+    return f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"

@@ -28,6 +28,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Sequence
 
+from .paths import tools_first_path
 from .ports import LOOPBACK
 from .spark import CONNECT_PLUGIN, spark_target
 
@@ -141,7 +142,7 @@ def run_pipeline(
         # The CLI imports the definition files in this Python (they may import mlflow and the course).
         "PYSPARK_PYTHON": sys.executable,
         "PYSPARK_DRIVER_PYTHON": sys.executable,
-        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
+        "PATH": tools_first_path(),
     }
     for variable in ("SPARK_HOME", "SPARK_REMOTE", "PYSPARK_SUBMIT_ARGS", "SPARK_CONNECT_MODE_ENABLED"):
         env.pop(variable, None)  # --remote says where to run; nothing else of this process's Spark applies

@@ -24,7 +24,7 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..paths import COURSE_ROOT, lake_dir
+from ..paths import COURSE_ROOT, lake_dir, tools_first_path
 from .lake_guard import LakeGuard
 from .notebooks import learner_view
 
@@ -54,7 +54,7 @@ def nbgrader(course: Path, *args: str, timeout: float | None = None, env: dict[s
     """Run an nbgrader command in ``course`` (``env`` adds variables); return its log, raise with it on failure."""
     tools = Path(sys.executable).parent
     # nbgrader runs `alembic` by name to create its gradebook: this environment's tools come first.
-    env = {**os.environ, **(env or {}), "PATH": f"{tools}{os.pathsep}{os.environ.get('PATH', '')}"}
+    env = {**os.environ, **(env or {}), "PATH": tools_first_path()}
     command = [str(tools / "nbgrader"), *args]
     # Its own session, so a timeout can end the kernels it started too.
     process = subprocess.Popen(command, cwd=course, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,

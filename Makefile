@@ -29,7 +29,8 @@ $(INSTALLED): pyproject.toml constraints.txt
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e ".[test]"
 	touch $@
 
-# Spark's Delta jars into ~/.cache/mldeploy/ivy and the data lake into datasets/lake (both idempotent).
+# Spark's Delta and Kafka connector jars into ~/.cache/mldeploy/ivy, the Kafka broker's jars into
+# ~/.cache/mldeploy/kafka_2.13-<version>, and the data lake into datasets/lake (all idempotent).
 setup: $(INSTALLED)
 	$(BIN)/python -m mldeploy prepare
 

@@ -36,6 +36,19 @@ def spark():
 
 
 @pytest.fixture(scope="session")
+def kafka_broker(tmp_path_factory):
+    """One local Kafka broker (``mldeploy.start_kafka``) for the tests that need one; each test uses its own topics.
+
+    ``KAFKA_BOOTSTRAP_SERVERS`` set: the tests use that cluster instead, as the lessons do.
+    """
+    from mldeploy import start_kafka
+
+    broker = start_kafka(tmp_path_factory.mktemp("kafka"))
+    yield broker
+    broker.stop()
+
+
+@pytest.fixture(scope="session")
 def lake(spark) -> Path:
     """The data lake's folder, built first if a table is missing (``make test`` builds it beforehand).
 

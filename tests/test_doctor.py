@@ -11,7 +11,8 @@ from mldeploy.doctor import FAIL, OK, WARN, Check, check_delta, check_java, chec
 from mldeploy.ports import port_is_free
 from mldeploy.spark import JAVA_HELP
 
-CHECK_NAMES = ["python", "java", "SPARK_HOME", "spark", "delta", "mlflow", "ports", "listening", "disk", "lake"]
+CHECK_NAMES = ["python", "java", "SPARK_HOME", "spark", "delta", "mlflow", "kafka", "ports", "listening", "disk",
+               "lake"]
 
 
 @pytest.fixture(scope="module")
@@ -40,8 +41,8 @@ def test_this_machine_passes(checks):
     assert [check.name for check in checks] == CHECK_NAMES
     failed = [check for check in checks if check.status not in (OK, WARN)]
     assert not failed, "\n" + report(checks)
-    assert {check.name: check.status for check in checks if check.name in ("spark", "delta", "java", "lake")} == {
-        "java": OK, "spark": OK, "delta": OK, "lake": OK
+    assert {check.name: check.status for check in checks if check.name in ("spark", "delta", "java", "lake", "kafka")} == {
+        "java": OK, "spark": OK, "delta": OK, "lake": OK, "kafka": OK
     }, "\n" + report(checks)
 
 

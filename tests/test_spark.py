@@ -17,6 +17,7 @@ from mldeploy.spark import (
     SparkSetupError,
     SparkTarget,
     delta_coordinate,
+    kafka_coordinate,
     explain_start_failure,
     find_java,
     get_spark,
@@ -80,7 +81,7 @@ def test_session_conf_for_local_spark(monkeypatch, tmp_path):
     conf = session_conf(SparkTarget("local", "local[2]"), "an-app")
     assert conf["spark.master"] == "local[2]"
     assert conf["spark.app.name"] == "an-app"
-    assert conf["spark.jars.packages"] == delta_coordinate()
+    assert conf["spark.jars.packages"] == f"{delta_coordinate()},{kafka_coordinate()}"
     assert conf["spark.jars.ivy"] == str(tmp_path / "ivy") == str(paths.ivy_dir())
     assert conf["spark.sql.extensions"] == "io.delta.sql.DeltaSparkSessionExtension"
     assert conf["spark.sql.catalog.spark_catalog"] == "org.apache.spark.sql.delta.catalog.DeltaCatalog"
@@ -110,6 +111,12 @@ def test_delta_coordinate_is_what_delta_pip_utils_would_add():
     assert "spark.jars.packages" in source
     builder = configure_spark_with_delta_pip(SparkSession.Builder())
     assert builder._options["spark.jars.packages"] == delta_coordinate()
+
+
+def test_kafka_connector_matches_the_installed_pyspark():
+    from importlib.metadata import version
+
+    assert kafka_coordinate() == f"org.apache.spark:spark-sql-kafka-0-10_2.13:{version('pyspark')}"
 
 
 def test_delta_coordinate_names_the_installed_versions():
@@ -246,8 +253,8 @@ IVY_OFFLINE = """\
 def test_jar_download_failure_says_how_to_fill_the_cache(monkeypatch, tmp_path, log_text):
     monkeypatch.setenv("MLDEPLOY_CACHE", str(tmp_path))
     message = explain_start_failure(log_text, RuntimeError("Java gateway process exited"))
-    assert "could not download the Delta Lake jars" in message
-    assert delta_coordinate() in message
+    assert "could not download the Delta Lake and Kafka jars" in message
+    assert delta_coordinate() in message and kafka_coordinate() in message
     assert str(tmp_path / "ivy") in message
     assert "make setup" in message and "python -m mldeploy jars" in message
     assert f"mvn dependency:get -Dartifact={delta_coordinate()}" in message
@@ -283,7 +290,7 @@ def test_live_session_has_delta_and_the_course_settings(spark):
     assert spark.conf.get("spark.sql.extensions") == "io.delta.sql.DeltaSparkSessionExtension"
     assert spark.conf.get("spark.sql.catalog.spark_catalog") == "org.apache.spark.sql.delta.catalog.DeltaCatalog"
     assert spark.conf.get("spark.sql.shuffle.partitions") == "4"
-    assert spark.conf.get("spark.jars.packages") == delta_coordinate()
+    assert spark.conf.get("spark.jars.packages") == f"{delta_coordinate()},{kafka_coordinate()}"
 
 
 def test_python_workers_run_this_interpreter(spark):

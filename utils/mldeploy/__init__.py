@@ -28,6 +28,7 @@ from .features import (  # noqa: E402
     row_features,
     split_by_date,
 )
+from .kafka import KafkaBroker, KafkaSetupError, start_kafka  # noqa: E402
 from .isolation import ModelIsolationError, predict_in_clean_process  # noqa: E402
 from .lake import TABLES, build_lake, feature_frame, read_table, source_frames, table_path  # noqa: E402
 from .notebook_output import in_jupyter_kernel as _in_jupyter_kernel  # noqa: E402
@@ -47,6 +48,8 @@ __all__ = [
     "EVENT_SCHEMA",
     "EventReplayer",
     "FEATURES",
+    "KafkaBroker",
+    "KafkaSetupError",
     "KEY",
     "LABEL",
     "LOOKUP_FEATURES",
@@ -81,6 +84,7 @@ __all__ = [
     "scan_metrics",
     "source_frames",
     "split_by_date",
+    "start_kafka",
     "start_mlflow_ui",
     "table_path",
 ]

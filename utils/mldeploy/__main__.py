@@ -1,4 +1,4 @@
-"""Command line: ``python -m mldeploy {doctor,jars,prepare,run,grade,objectives,serve}``."""
+"""Command line: ``python -m mldeploy {doctor,jars,prepare,run,grade,objectives,serve,kafka}``."""
 
 from __future__ import annotations
 
@@ -10,16 +10,19 @@ from pathlib import Path
 
 
 def jars() -> int:
-    """Resolve and cache Spark's Delta jars; fall back to Maven's cache if Ivy cannot download."""
+    """Cache Spark's Delta and Kafka jars (Maven's cache if Ivy cannot download) and the Kafka broker's jars."""
+    from .kafka import KAFKA_VERSION, fetch_broker_jars
+
     spark = _start_spark_with_fallback()
-    print(f"Spark {spark.version} with Delta is ready; jars cached for offline starts.")
+    print(f"Spark {spark.version} with Delta and Kafka is ready; jars cached for offline starts.")
     spark.stop()
+    print(f"Kafka {KAFKA_VERSION} broker jars in {fetch_broker_jars()}.")
     return 0
 
 
 def _start_spark_with_fallback():
     from .paths import ivy_dir
-    from .spark import SparkSetupError, delta_coordinate, get_spark
+    from .spark import SparkSetupError, delta_coordinate, get_spark, kafka_coordinate
 
     try:
         return get_spark("mldeploy-setup")
@@ -27,23 +30,26 @@ def _start_spark_with_fallback():
         if "could not download" not in str(error) or not shutil.which("mvn"):
             raise
         print(f"Ivy could not fetch the jars into {ivy_dir()}; trying Maven (~/.m2, which Spark also reads)...")
-        subprocess.run(["mvn", "-q", "dependency:get", f"-Dartifact={delta_coordinate()}"], check=True)
+        for coordinate in (delta_coordinate(), kafka_coordinate()):
+            subprocess.run(["mvn", "-q", "dependency:get", f"-Dartifact={coordinate}"], check=True)
         return get_spark("mldeploy-setup")
 
 
 def prepare() -> int:
-    """Everything a lesson needs before it starts: Delta jars cached and the data lake built."""
+    """Everything a lesson needs before it starts: Spark's and the Kafka broker's jars cached, the data lake built."""
     import time
 
+    from .kafka import fetch_broker_jars
     from .lake import build_lake, table_path
 
     started = time.perf_counter()
     spark = _start_spark_with_fallback()
     status = build_lake(spark)
     spark.stop()
+    fetch_broker_jars()
     for name, state in status.items():
         print(f"  {name:<9} {state:<8} {table_path(name)}")
-    print(f"Spark + Delta jars and the data lake are ready ({time.perf_counter() - started:.0f} s).")
+    print(f"Spark (Delta, Kafka) and Kafka broker jars and the data lake are ready ({time.perf_counter() - started:.0f} s).")
     return 0
 
 
@@ -82,7 +88,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m mldeploy", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("doctor", help="check Java, Spark, Delta, MLflow, ports and disk")
-    commands.add_parser("jars", help="download and cache Spark's Delta jars")
+    commands.add_parser("jars", help="download and cache Spark's Delta and Kafka jars and the Kafka broker's")
     commands.add_parser("prepare", help="cache the jars and build the data lake (idempotent)")
     commands.add_parser("run", help="run every solution notebook headless and print a table")
     grading = commands.add_parser("grade", help="autograde DIR/STUDENT/ASSIGNMENT/*.ipynb into a grades CSV")
@@ -93,11 +99,19 @@ def main(argv: list[str] | None = None) -> int:
     from .serving.cli import add_arguments as serve_arguments
 
     serve_arguments(commands.add_parser("serve", help="serve MLflow models over REST from a config file (JSON/YAML)"))
+    kafka = commands.add_parser("kafka", help="start, check or stop a local Kafka broker (status prints its address)")
+    kafka.add_argument("action", choices=["start", "status", "stop"])
+    kafka.add_argument("--port", type=int, default=None, help="exactly this port (default: 9092 or the nearest free)")
+    kafka.add_argument("--dir", default=None, help="the broker's data folder (default: ~/.cache/mldeploy/kafka-broker)")
     args = parser.parse_args(argv)
     if args.command == "doctor":
         from .doctor import main as doctor
 
         return doctor()
+    if args.command == "kafka":
+        from .kafka import cli
+
+        return cli(args.action, folder=Path(args.dir) if args.dir else None, port=args.port)
     if args.command == "serve":
         from .serving.cli import serve
 

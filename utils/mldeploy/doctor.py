@@ -22,7 +22,8 @@ from .ports import port_is_free
 OK, WARN, FAIL = "ok", "warn", "FAIL"
 
 #: Ports the course's servers use by default (each falls back to a free port when taken).
-COURSE_PORTS = {5000: "MLflow UI", 5001: "model serving", 7077: "Spark standalone master", 15002: "Spark Connect"}
+COURSE_PORTS = {5000: "MLflow UI", 5001: "model serving", 7077: "Spark standalone master", 9092: "Kafka broker",
+                15002: "Spark Connect"}
 MIN_FREE_GB = 2.0
 
 
@@ -195,14 +196,26 @@ def check_lake() -> Check:
     return Check("lake", OK, f"{len(TABLES)} Delta tables at {Path(table_path(TABLES[0])).parent}")
 
 
+def check_kafka() -> Check:
+    """The broker's jars are cached (a lesson starts it offline), or KAFKA_BOOTSTRAP_SERVERS names a cluster."""
+    from .kafka import BOOTSTRAP_VARIABLE, KAFKA_VERSION, broker_jars_dir
+
+    if os.environ.get(BOOTSTRAP_VARIABLE):
+        return Check("kafka", OK, f"{BOOTSTRAP_VARIABLE}={os.environ[BOOTSTRAP_VARIABLE]} (no local broker needed)")
+    if not (broker_jars_dir() / ".complete").exists():
+        return Check("kafka", WARN, f"Kafka {KAFKA_VERSION} broker jars not cached",
+                     "Run `make setup` once while online (about 45 jars, 43 MB), or set KAFKA_BOOTSTRAP_SERVERS.")
+    return Check("kafka", OK, f"Kafka {KAFKA_VERSION} broker jars in {broker_jars_dir()}")
+
+
 def run_doctor(spark=None) -> list[Check]:
     """Run every check; pass the lesson's session as ``spark`` to reuse it instead of starting one."""
     from .spark import get_spark
 
     checks = [check_python(), check_java(), check_spark_home()]
     spark_check, session = check_spark(lambda: spark if spark is not None else get_spark("mldeploy-doctor"))
-    checks += [spark_check, check_delta(session), check_mlflow(), check_ports(), check_listeners(), check_disk(),
-               check_lake()]
+    checks += [spark_check, check_delta(session), check_mlflow(), check_kafka(), check_ports(), check_listeners(),
+               check_disk(), check_lake()]
     return checks
 
 

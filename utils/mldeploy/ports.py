@@ -58,8 +58,23 @@ def _lock(port: int) -> int | None:
     return fd
 
 
-def reserve_port(preferred: int, host: str = LOOPBACK) -> PortReservation:
-    """``preferred`` if it is free and no other lesson holds it, else a nearby or any free port."""
+class PortTakenError(RuntimeError):
+    """The one port asked for is taken (by another program, or held by another lesson)."""
+
+
+def reserve_port(preferred: int, host: str = LOOPBACK, exact: bool = False) -> PortReservation:
+    """``preferred`` if it is free and no other lesson holds it, else a nearby or any free port.
+
+    With ``exact`` only ``preferred`` will do (a server restarted where its clients expect it): ``PortTakenError``.
+    """
+    if exact:
+        fd = _lock(preferred)
+        if fd is not None and port_is_free(preferred, host):
+            return PortReservation(preferred, fd)
+        if fd is not None:
+            os.close(fd)
+        raise PortTakenError(f"Port {preferred} on {host} is taken"
+                             f"{' by another program' if fd is not None else ' by another lesson of the course'}.")
     candidates = [preferred + offset for offset in range(NEARBY + 1)]
     for port in candidates:
         fd = _lock(port)

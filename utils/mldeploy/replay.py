@@ -1,13 +1,14 @@
-"""Replay flights as a stream of JSON event files, with some events late and out of order.
+"""Replay flights as a stream of events -- JSON files or Kafka records -- with some late and out of order.
 
-Real streams do not arrive in event-time order. ``EventReplayer`` turns a table of flights into
-numbered JSON-lines files written in *emission* order: most events are emitted as they happen, but
-a fixed share (``late_share``) is held back by up to ``max_delay`` and so lands in a later file,
-after events that happened after it. The same seed always gives the same files, so a lesson can
-say exactly how many events a watermark should drop.
+Real streams do not arrive in event-time order. ``EventReplayer`` puts a table of flights in *emission*
+order: most events are emitted as they happen, but a fixed share (``late_share``) is held back by up to
+``max_delay`` and so lands in a later batch, after events that happened after it. The same seed always
+gives the same order, so a lesson can say exactly how many events a watermark should drop.
 
-Each file appears atomically (written under a dot-name, then renamed), so a streaming reader never
-sees half a file.
+Each batch becomes either a numbered JSON-lines file (``write_next``), which appears atomically (written
+under a dot-name, then renamed) so a streaming reader never sees half a file, or a run of Kafka records
+(``publish_next``): the same JSON per event as the record's value, the flight id as its key (so one
+flight's events stay in one partition, in order) and the event time as the record's timestamp.
 """
 
 from __future__ import annotations
@@ -87,14 +88,22 @@ class EventReplayer:
         """How many events are emitted more than ``lateness`` after their event time."""
         return int((self.plan["emit_delay"] > pd.Timedelta(lateness)).sum())
 
-    def write_next(self) -> Path | None:
-        """Write the next file; ``None`` once every event has been written."""
+    def _take_batch(self) -> pd.DataFrame | None:
+        """The next ``events_per_file`` events in emission order (``None`` when none are left), and move on."""
         if self._next_file >= self.files:
             return None
         start = self._next_file * self.events_per_file
-        batch = self.plan.iloc[start : start + self.events_per_file].drop(columns=["emit_delay", "out_of_order"])
+        self._next_file += 1
+        return self.plan.iloc[start : start + self.events_per_file].drop(columns=["emit_delay", "out_of_order"])
+
+    def write_next(self) -> Path | None:
+        """Write the next file; ``None`` once every event has been written."""
+        index = self._next_file
+        batch = self._take_batch()
+        if batch is None:
+            return None
         self.folder.mkdir(parents=True, exist_ok=True)
-        final = self.folder / f"events-{self._next_file:05d}.json"
+        final = self.folder / f"events-{index:05d}.json"
         partial = self.folder / f".{final.name}.partial"
         batch.to_json(partial, orient="records", lines=True, date_format="iso", date_unit="s")
         os.replace(partial, final)
@@ -103,8 +112,46 @@ class EventReplayer:
         stamp = max(time.time_ns(), self._last_mtime_ns + 1_000_000)
         os.utime(final, ns=(stamp, stamp))
         self._last_mtime_ns = stamp
-        self._next_file += 1
         return final
+
+    def publish_next(self, producer, topic: str) -> int:
+        """Send the next batch to ``topic`` with a confluent-kafka ``producer`` and wait until the broker has it.
+
+        Returns how many records were sent (0 once every event is out). ``flush`` makes the batch one step:
+        when this returns, every record of it is on the broker, or an error has been raised.
+        """
+        batch = self._take_batch()
+        if batch is None:
+            return 0
+        failures: list[str] = []
+
+        def delivered(error, message) -> None:
+            if error is not None:
+                failures.append(f"{message.key()!r}: {error}")
+
+        for record in event_records(batch, self.time_column):
+            producer.produce(topic, on_delivery=delivered, **record)
+        remaining = producer.flush(60)
+        if failures or remaining:
+            raise RuntimeError(f"{len(failures) + remaining} of {len(batch)} events did not reach {topic!r}: "
+                               f"{failures[:3]} -- is the broker running (`python -m mldeploy kafka status`)?")
+        return len(batch)
+
+    def publish_all(self, bootstrap_servers: str, topic: str, pause_seconds: float = 0.0) -> int:
+        """Send every remaining batch to ``topic``, pausing between batches if asked; returns the records sent.
+
+        The producer is idempotent (``enable.idempotence``): a retry after a lost acknowledgement never
+        writes an event twice.
+        """
+        from confluent_kafka import Producer
+
+        producer = Producer({"bootstrap.servers": bootstrap_servers, "enable.idempotence": True, "linger.ms": 5})
+        sent = 0
+        while (count := self.publish_next(producer, topic)):
+            sent += count
+            if pause_seconds:
+                time.sleep(pause_seconds)
+        return sent
 
     def write_all(self, pause_seconds: float = 0.0) -> list[Path]:
         """Write every remaining file, pausing between files if asked."""
@@ -114,6 +161,18 @@ class EventReplayer:
             if pause_seconds:
                 time.sleep(pause_seconds)
         return written
+
+
+def event_records(batch: pd.DataFrame, time_column: str = "event_time") -> list[dict]:
+    """Keyword arguments for ``Producer.produce``, one per event: key, JSON value and timestamp (ms).
+
+    The value is the same JSON line an event file holds (``EVENT_SCHEMA`` reads both); the timestamp is the
+    event time, so a consumer (or Spark's ``timestamp`` column) sees when the event happened.
+    """
+    lines = batch.to_json(orient="records", lines=True, date_format="iso", date_unit="s").splitlines()
+    stamps = (pd.to_datetime(batch[time_column], utc=True) - pd.Timestamp(0, tz="UTC")) // pd.Timedelta("1ms")
+    return [{"key": str(key), "value": line, "timestamp": int(stamp)}
+            for key, line, stamp in zip(batch[KEY], lines, stamps)]
 
 
 def departure_events(flights: pd.DataFrame) -> pd.DataFrame:

@@ -27,17 +27,19 @@ from .ports import LOOPBACK, PortReservation, reserve_port
 class BackgroundServer:
     """A server process: its ``url``, its ``log`` file and ``stop()``. Usable as a context manager.
 
-    ``command(port)`` builds the command line for the reserved port. ``ready_path`` is the HTTP path
-    that answers once the server is up; ``None`` waits for the port to accept TCP connections instead.
+    ``command(port)`` builds the command line for the reserved port (``exact_port``: that port or
+    ``PortTakenError``). ``ready_path`` is the HTTP path that answers once the server is up; ``None`` waits
+    for the port to accept TCP connections instead. The log goes to ``log_folder`` (default ``./work``).
     """
 
     def __init__(self, name: str, command: Callable[[int], list[str]], preferred_port: int,
-                 ready_path: str | None = "/", timeout: float = 90, env: dict[str, str] | None = None) -> None:
+                 ready_path: str | None = "/", timeout: float = 90, env: dict[str, str] | None = None,
+                 exact_port: bool = False, log_folder: Path | None = None) -> None:
         self.name = name
-        self._reservation: PortReservation = reserve_port(preferred_port)
+        self._reservation: PortReservation = reserve_port(preferred_port, exact=exact_port)
         self.port = self._reservation.port
         self.url = f"http://{LOOPBACK}:{self.port}"
-        self.log = lesson_dir() / f"{name}-{self.port}.log"
+        self.log = (log_folder or lesson_dir()) / f"{name}-{self.port}.log"
         with open(self.log, "wb") as log:
             self.process = subprocess.Popen(
                 command(self.port), stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
@@ -98,6 +100,11 @@ class BackgroundServer:
                 pass
         self._reservation.release()
         atexit.unregister(self.stop)
+
+    def detach(self) -> None:
+        """Let the server outlive this process: no stop at exit, and the port is left to the server itself."""
+        atexit.unregister(self.stop)
+        self._reservation.release()
 
     def __enter__(self) -> "BackgroundServer":
         return self

@@ -7,7 +7,7 @@ notebooks elsewhere:
 - ``spark://HOST:7077`` -- a standalone cluster master
 - ``sc://HOST:15002`` -- a Spark Connect server (which must itself have Delta Lake configured)
 
-The Delta jars are resolved by Spark's own Ivy into ``~/.cache/mldeploy/ivy`` on the first start
+The Delta jars and Spark's Kafka connector are resolved by Spark's own Ivy into ``~/.cache/mldeploy/ivy`` on the first start
 and read from there afterwards, so later starts need no network. The JVM's log goes to
 ``~/.cache/mldeploy/logs`` rather than into notebook cells.
 """
@@ -72,12 +72,22 @@ def delta_coordinate() -> str:
     return f"io.delta:delta-spark_{spark_minor}_2.13:{version('delta-spark')}"
 
 
+def kafka_coordinate() -> str:
+    """Spark's Kafka connector (``format("kafka")``) for the installed pyspark; it is not in pyspark's own jars."""
+    return f"org.apache.spark:spark-sql-kafka-0-10_2.13:{version('pyspark')}"
+
+
+def packages() -> str:
+    """Every session gets Delta and the Kafka connector: cached once, they cost a start nothing measurable."""
+    return f"{delta_coordinate()},{kafka_coordinate()}"
+
+
 def session_conf(target: SparkTarget, app_name: str) -> dict[str, str]:
     """The settings of a JVM-backed session: Delta on, small and quiet for 2 cores."""
     conf = {
         "spark.master": target.url,
         "spark.app.name": app_name,
-        "spark.jars.packages": delta_coordinate(),
+        "spark.jars.packages": packages(),
         "spark.jars.ivy": str(ivy_dir()),
         "spark.sql.extensions": "io.delta.sql.DeltaSparkSessionExtension",
         "spark.sql.catalog.spark_catalog": "org.apache.spark.sql.delta.catalog.DeltaCatalog",
@@ -149,11 +159,11 @@ def explain_start_failure(log_text: str, error: BaseException) -> str:
     )
     if jar_trouble:
         return (
-            f"Spark could not download the Delta Lake jars ({delta_coordinate()}) into "
+            f"Spark could not download the Delta Lake and Kafka jars ({packages()}) into "
             f"{ivy_dir()}. Connect to the internet once and run `make setup` (or "
             f"`python -m mldeploy jars`); afterwards Spark starts offline from that cache. "
             f"Behind a proxy, fill Maven's cache instead, which Spark also reads: "
-            f"`mvn dependency:get -Dartifact={delta_coordinate()}`."
+            f"`mvn dependency:get -Dartifact={delta_coordinate()}` and the same for {kafka_coordinate()}."
         )
     tail = "\n".join(log_text.strip().splitlines()[-15:])
     return (

@@ -53,23 +53,39 @@ def problems(objectives: dict[str, dict], ids: set[str], root: Path = COURSE_ROO
             continue
         if status != "done":
             continue
-        notebook = solution_path(entry.get("lesson", ""), root)
-        if not notebook.exists():
-            found.append(f"{oid}: lesson {entry.get('lesson')!r} has no notebook at {notebook}")
-            continue
-        titles = section_titles(notebook)
-        for section in entry.get("sections") or []:
-            if not any(title.startswith(section) for title in titles):
-                found.append(f"{oid}: no section starting {section!r} in {notebook.name}")
-        graded = graded_items(notebook)
-        items = entry.get("graded") or []
-        if not items:
-            found.append(f"{oid}: done, but no graded item checks it")
-        for item in items:
-            if graded.get(item, 0) <= 0:
-                found.append(f"{oid}: {item!r} is not a graded cell with points in {notebook.name}")
-        if not entry.get("sections"):
-            found.append(f"{oid}: done, but names no section that teaches it")
+        for home in homes(entry):
+            found += _home_problems(oid, home, root)
+    return found
+
+
+def homes(entry: dict) -> list[dict]:
+    """Where an objective is taught and graded: its ``lesson``, then each ``also`` entry (a lesson that adds to it)."""
+    return [entry, *(entry.get("also") or [])]
+
+
+def lessons_of(entry: dict) -> list[str]:
+    return [home.get("lesson", "") for home in homes(entry)]
+
+
+def _home_problems(oid: str, home: dict, root: Path) -> list[str]:
+    """What is wrong with one lesson's claim to teach and grade ``oid``."""
+    notebook = solution_path(home.get("lesson", ""), root)
+    if not notebook.exists():
+        return [f"{oid}: lesson {home.get('lesson')!r} has no notebook at {notebook}"]
+    found = []
+    titles = section_titles(notebook)
+    for section in home.get("sections") or []:
+        if not any(title.startswith(section) for title in titles):
+            found.append(f"{oid}: no section starting {section!r} in {notebook.name}")
+    graded = graded_items(notebook)
+    items = home.get("graded") or []
+    if not items:
+        found.append(f"{oid}: done, but no graded item checks it in {notebook.name}")
+    for item in items:
+        if graded.get(item, 0) <= 0:
+            found.append(f"{oid}: {item!r} is not a graded cell with points in {notebook.name}")
+    if not home.get("sections"):
+        found.append(f"{oid}: done, but names no section that teaches it in {notebook.name}")
     return found
 
 
@@ -78,8 +94,9 @@ def coverage_markdown(objectives: dict[str, dict], titles: dict[str, str]) -> st
     lines = ["| ID | Objective | Lesson | Status | Graded by |", "|---|---|---|---|---|"]
     for oid in [*titles, *sorted(objectives.keys() - titles.keys())]:
         entry = objectives.get(oid, {"status": "missing"})
-        graded = ", ".join(f"`{item}`" for item in entry.get("graded") or []) or "-"
-        lines.append(f"| {oid} | {titles.get(oid, '')} | {entry.get('lesson', '-')} | {entry['status']} | {graded} |")
+        graded = ", ".join(f"`{item}`" for home in homes(entry) for item in home.get("graded") or []) or "-"
+        lessons = ", ".join(lessons_of(entry)) if entry.get("lesson") else "-"
+        lines.append(f"| {oid} | {titles.get(oid, '')} | {lessons} | {entry['status']} | {graded} |")
     done = sum(entry["status"] == "done" for entry in objectives.values())
     lines.append("")
     lines.append(f"{done} of {len(objectives)} objectives taught and graded so far.")

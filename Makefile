@@ -9,14 +9,15 @@ INSTALLED := $(VENV)/.installed
 ASSIGNMENTS := $(notdir $(wildcard solutions/[0-9]*))
 JUPYTER_ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
-.PHONY: help setup jars run test lab release grade doctor bench lock clean
+.PHONY: help setup jars run test lab release grade progress doctor bench lock clean
 
 help:
 	@echo "make run      set up, then run every lesson headless and print a table"
 	@echo "make test     set up, then run the test suite (what CI runs)"
 	@echo "make lab      open JupyterLab with the nbgrader extensions"
 	@echo "make release  regenerate notebooks/ (student versions) from solutions/"
-	@echo "make grade DIR=folder  autograde a folder of submissions into grades.csv"
+	@echo "make grade DIR=folder  autograde a folder of submissions: grades.csv, feedback/, objectives per student"
+	@echo "make progress [LESSONS=\"04_streaming 08_kafka_streaming\"]  grade your own notebooks/: score per objective"
 	@echo "make doctor   check Java, Spark, Delta, MLflow and ports"
 	@echo "make bench    measure the course's speed claims side by side (bench/)"
 	@echo "make lock     rebuild constraints.txt (every installed version) from pyproject.toml"
@@ -54,6 +55,10 @@ grade: $(INSTALLED)
 	@test -n "$(DIR)" || { echo "Usage: make grade DIR=path/to/submissions (laid out as STUDENT/ASSIGNMENT/*.ipynb)"; exit 2; }
 	$(BIN)/python -m mldeploy grade "$(DIR)"
 
+# Your own notebooks/, graded as an instructor would (hidden tests included): progress/progress.txt and .png.
+progress: setup
+	$(BIN)/python -m mldeploy progress $(LESSONS)
+
 doctor: $(INSTALLED)
 	$(BIN)/python -m mldeploy doctor
 
@@ -86,4 +91,4 @@ lock:
 	echo "constraints.txt: $$(grep -c '==' constraints.txt) distributions pinned."
 
 clean:
-	rm -rf build gradebook.db autograded feedback submitted grades.csv
+	rm -rf build gradebook.db autograded feedback submitted grades.csv objectives.csv objectives_summary.csv progress

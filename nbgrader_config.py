@@ -35,4 +35,10 @@ c.Autograde.autograde_preprocessors = [
     "nbgrader.preprocessors.AssignLatePenalties",
     "nbgrader.preprocessors.CheckCellMetadata",
 ]
+# Feedback (`make grade` writes it) shows what failed in the learner's words, never the hidden tests' code.
+c.GenerateFeedback.preprocessors = [
+    "nbgrader.preprocessors.GetGrades",
+    "mldeploy.course.nbgrader_hooks.HiddenTestsStayHidden",
+    "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
+]
 c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}

@@ -122,7 +122,7 @@ def test_hostile_and_broken_submissions(course: Path, fake_lake: Path, tmp_path:
     (submitted / "garbled" / ASSIGNMENT).mkdir(parents=True)
     (submitted / "garbled" / ASSIGNMENT / NOTEBOOK).write_text('{"cells": [ this is not JSON')
 
-    result = grade(submitted, course=course, grades_csv=tmp_path / "grades.csv", cell_timeout=10)
+    result = grade(submitted, course=course, grades_csv=tmp_path / "grades.csv", cell_timeout=10, feedback=True)
 
     scores = {row["student_id"]: float(row["score"]) for row in result.rows}
     expected = {"reference": 4, "blank": 0, "raises": 0, "loops": 0, "deletes_test": 1, "edits_test": 1,
@@ -143,6 +143,10 @@ def test_hostile_and_broken_submissions(course: Path, fake_lake: Path, tmp_path:
     assert fingerprint(fake_lake) == lake_before
     # The garbled file is reported, not a crash.
     assert any(problem.startswith(f"garbled/{ASSIGNMENT}") for problem in result.problems), result.problems
+    # Feedback keeps a failed check's message (the learner's hint) and hides the hidden tests' code.
+    feedback = (course / "feedback" / "edits_test" / ASSIGNMENT / NOTEBOOK.replace(".ipynb", ".html")).read_text()
+    assert "double(21) should be 42" in feedback
+    assert "double(-3)" not in feedback and "BEGIN HIDDEN TESTS" not in feedback
     # Grading left the committed student notebook alone.
     assert (course / "notebooks" / ASSIGNMENT / NOTEBOOK).read_bytes() == released
 

@@ -36,6 +36,7 @@ from mldeploy.course.notebooks import (
     solution_notebooks,
     without_solution_markers,
 )
+from mldeploy.course.progress import objective_results
 from mldeploy.course.runner import CELL_TIMEOUT_SECONDS
 from mldeploy.paths import COURSE_ROOT
 
@@ -211,6 +212,9 @@ def test_reference_answers_get_full_marks(lesson: Path, executed: Path, referenc
     )
     row = next(row for row in result.rows if row["assignment"] == lesson_name(lesson))
     assert float(row["score"]) == float(row["max_score"]) == sum(points.values()) > 0
+    # What `make progress` would tell a learner with these answers: every objective the lesson grades, mastered.
+    taught = [result for result in objective_results({lesson_name(lesson): scores}) if result.graded]
+    assert taught and all(result.mastered for result in taught), [result.oid for result in taught if not result.mastered]
 
 
 @pytest.mark.parametrize("lesson", LESSONS, ids=lesson_name)
@@ -221,6 +225,9 @@ def test_untouched_notebook_is_graded_and_fails_every_test(lesson: Path, blank_g
     assert scores is not None, f"The blank {lesson_name(lesson)} was never graded."
     assert set(scores) == set(graded_items(lesson)), f"Graded cells: {sorted(scores)}"
     assert all(score == 0 for score, _ in scores.values()), f"The untouched notebook scored: {scores}"
+    # `make progress` on the untouched notebook: every objective the lesson grades is to revisit.
+    taught = [result for result in objective_results({lesson_name(lesson): scores}) if result.graded]
+    assert taught and all(result.status == "revisit" for result in taught)
     # Zero because each test ran and failed (an error, or partial credit of 0), not a missing grade.
     autograded = result.autograded / "blank" / lesson_name(lesson) / lesson.name
     verdicts = {

@@ -50,6 +50,16 @@ def test_every_done_entry_is_real_without_the_syllabus():
     assert not found, "objectives.yml needs fixing:\n" + "\n".join(found)
 
 
+def test_titles_are_the_syllabus_titles(syllabus):
+    """Titles are kept in the map (a clone has no ../shared): they must say what the syllabus says."""
+    wrong = {oid: entry.get("title") for oid, entry in OBJECTIVES.items() if entry.get("title") != syllabus.get(oid)}
+    assert not wrong, f"Titles differ from the syllabus: {wrong}"
+
+
+def test_every_objective_has_a_title():
+    assert all(isinstance(entry.get("title"), str) and entry["title"] for entry in OBJECTIVES.values())
+
+
 def test_readme_shows_current_coverage(syllabus):
     readme = README.read_text()
     table = coverage_markdown(OBJECTIVES, syllabus)

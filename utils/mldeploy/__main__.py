@@ -1,4 +1,4 @@
-"""Command line: ``python -m mldeploy {doctor,jars,prepare,run,grade,objectives,serve,kafka}``."""
+"""Command line: ``python -m mldeploy {doctor,jars,prepare,run,grade,progress,objectives,serve,kafka}``."""
 
 from __future__ import annotations
 
@@ -62,20 +62,47 @@ def run_lessons() -> int:
 
 def grade(folder: str, grades_csv: str | None) -> int:
     from .course.grading import grade
+    from .course.progress import class_report, class_summary, objective_results, write_class_summary, write_objectives_csv
 
-    result = grade(Path(folder), grades_csv=Path(grades_csv) if grades_csv else None)
+    result = grade(Path(folder), grades_csv=Path(grades_csv) if grades_csv else None, feedback=True)
     for row in result.rows:
         print(f"  {row['student_id']:<20} {row['assignment']:<28} {float(row['score']):6.1f} / {float(row['max_score']):.1f}")
     print(f"Grades written to {result.grades_csv}")
+    by_student: dict[str, dict] = {}
+    for (student, assignment), cells in result.cell_scores.items():
+        by_student.setdefault(student, {})[assignment] = cells
+    per_student = {student: objective_results(scores) for student, scores in by_student.items()}
+    if per_student:
+        summary = class_summary(per_student)
+        folder_out = result.grades_csv.parent
+        write_objectives_csv(per_student, folder_out / "objectives.csv")
+        write_class_summary(summary, folder_out / "objectives_summary.csv")
+        print(class_report(summary))
+        print(f"Per objective: {folder_out / 'objectives.csv'} (each student), {folder_out / 'objectives_summary.csv'} "
+              f"(the class); feedback for each student in {result.autograded.parent / 'feedback'}")
     for problem in result.problems:
         print(f"  ! {problem}")
     return 1 if result.errors or result.problems else 0
 
 
+def progress(lessons: list[str]) -> int:
+    from .course.progress import learner_progress
+
+    print("Grading your notebooks in notebooks/ (hidden tests included); each lesson runs as in grading, "
+          "a few minutes each...", flush=True)
+    result = learner_progress(lessons or None)
+    print(result.report)
+    print(f"Plot: {result.plot}   CSV: {result.csv}")
+    for problem in result.problems:
+        print(f"  ! {problem}")
+    return 0
+
+
 def objectives(update_readme: bool) -> int:
     from .course.objectives import README, coverage_markdown, load_map, syllabus_file, syllabus_ids, with_coverage
 
-    table = coverage_markdown(load_map(), syllabus_ids(syllabus_file().read_text()))
+    syllabus = syllabus_file()  # the titles objectives.yml keeps serve a clone without ../shared
+    table = coverage_markdown(load_map(), syllabus_ids(syllabus.read_text()) if syllabus.exists() else {})
     if update_readme:
         README.write_text(with_coverage(README.read_text(), table))
         print(f"Coverage table updated in {README}")
@@ -94,6 +121,8 @@ def main(argv: list[str] | None = None) -> int:
     grading = commands.add_parser("grade", help="autograde DIR/STUDENT/ASSIGNMENT/*.ipynb into a grades CSV")
     grading.add_argument("folder")
     grading.add_argument("--csv", dest="grades_csv", help="where to write the grades (default: grades.csv)")
+    mine = commands.add_parser("progress", help="grade your own notebooks/ and print your score per lesson and objective")
+    mine.add_argument("lessons", nargs="*", help="only these lessons (default: every lesson)")
     coverage = commands.add_parser("objectives", help="print the objectives coverage table (for the README)")
     coverage.add_argument("--update-readme", action="store_true", help="write the table into README.md")
     from .serving.cli import add_arguments as serve_arguments
@@ -121,6 +150,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "grade":
             return grade(args.folder, args.grades_csv)
+        if args.command == "progress":
+            return progress(args.lessons)
         if args.command == "objectives":
             return objectives(args.update_readme)
         return {"jars": jars, "prepare": prepare, "run": run_lessons}[args.command]()

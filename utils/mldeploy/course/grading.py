@@ -99,6 +99,8 @@ def grade(
     grades_csv: Path | None = None,
     *,
     generate: bool = True,
+    check_release: bool = True,
+    feedback: bool = False,
     execute: bool = True,
     cell_timeout: int | None = None,
     student_timeout: float = STUDENT_TIMEOUT_SECONDS,
@@ -106,7 +108,9 @@ def grade(
 ) -> GradingResult:
     """Autograde every submission found in ``submissions``; write and return the grades.
 
-    ``generate=False`` reuses a gradebook that already holds the assignments; ``execute=False``
+    ``generate=False`` reuses a gradebook that already holds the assignments; ``check_release=False`` skips
+    comparing the committed ``notebooks/`` with the release (a learner grading their own edited notebooks);
+    ``feedback`` writes nbgrader's HTML feedback to ``feedback/STUDENT/ASSIGNMENT/``; ``execute=False``
     grades the outputs already in the notebooks (nbgrader's ``--no-execute``); ``cell_timeout``
     overrides nbgrader's per-cell limit from ``nbgrader_config.py``; ``env`` adds environment variables
     for the kernels (``MLDEPLOY_SPARK``, for instance).
@@ -128,7 +132,8 @@ def grade(
         for assignment in sorted({assignment for _, assignment in found}):
             if generate:
                 log.append(release(course, assignment, Path(scratch)))
-                problems += release_drift(course, assignment, Path(scratch))
+                if check_release:
+                    problems += release_drift(course, assignment, Path(scratch))
         for student, assignment in found:
             try:
                 log.append(nbgrader(course, "autograde", assignment, f"--student={student}", *options,
@@ -140,6 +145,9 @@ def grade(
             if restored:
                 problems.append(f"{student}/{assignment}: the submission changed the data lake "
                                 f"({len(restored)} files, e.g. {restored[0]}); it was restored")
+    if feedback:
+        for assignment in sorted({assignment for _, assignment in found}):
+            log.append(nbgrader(course, "generate_feedback", assignment, "--force"))
     log.append(nbgrader(course, "export", f"--to={grades_csv}"))
     with open(grades_csv, newline="") as handle:
         rows = list(csv.DictReader(handle))

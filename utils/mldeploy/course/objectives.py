@@ -96,7 +96,7 @@ def coverage_markdown(objectives: dict[str, dict], titles: dict[str, str]) -> st
         entry = objectives.get(oid, {"status": "missing"})
         graded = ", ".join(f"`{item}`" for home in homes(entry) for item in home.get("graded") or []) or "-"
         lessons = ", ".join(lessons_of(entry)) if entry.get("lesson") else "-"
-        lines.append(f"| {oid} | {titles.get(oid, '')} | {lessons} | {entry['status']} | {graded} |")
+        lines.append(f"| {oid} | {titles.get(oid) or entry.get('title', '')} | {lessons} | {entry['status']} | {graded} |")
     done = sum(entry["status"] == "done" for entry in objectives.values())
     lines.append("")
     lines.append(f"{done} of {len(objectives)} objectives taught and graded so far.")

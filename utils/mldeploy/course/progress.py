@@ -106,16 +106,24 @@ def plot(results: list[ObjectiveResult], path: Path, title: str = "Your score pe
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    colours = {"mastered": "#2e7d32", "revisit": "#ef6c00", "not graded": "#bdbdbd"}
+    from matplotlib.patches import Patch
+
+    colours = {"mastered": "#2e7d32", "revisit": "#ef6c00", "not graded": "#eeeeee"}
     figure, axis = plt.subplots(figsize=(7, max(3.0, 0.22 * len(results))))
     labels = [result.oid for result in results]
-    axis.barh(labels, [100 * (result.share or 0) if result.graded else 100 for result in results],
-              color=[colours[result.status] for result in results])
+    widths = [100 * (result.share or 0) if result.graded else 100 for result in results]
+    axis.barh(labels, widths, color=[colours[result.status] for result in results])
+    for row, result in enumerate(results):  # the share in words, so a 0% bar is still visible
+        if result.graded:
+            axis.text(min(100 * result.share, 88) + 1, row, f"{result.share:.0%}", va="center", fontsize=7)
     axis.axvline(100 * MASTERED, color="black", linestyle="--", linewidth=1)
     axis.invert_yaxis()
     axis.set_xlim(0, 100)
-    axis.set_xlabel("% of the objective's points (grey: not graded yet)")
-    axis.set_title(title)
+    axis.set_xlabel("% of the objective's points")
+    axis.legend(handles=[Patch(color=colour, label=status) for status, colour in colours.items()],
+                loc="lower right", fontsize=7)
+    mastered = sum(result.mastered for result in results)
+    axis.set_title(f"{title}: {mastered} of {sum(result.graded for result in results)} graded mastered")
     figure.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
     figure.savefig(path, dpi=100)

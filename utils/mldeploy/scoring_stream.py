@@ -1,20 +1,25 @@
 """The course's scoring stream as its own process: departure events in, delay predictions out, exactly once.
 
-    python -m mldeploy.scoring_stream --events DIR --output DIR --checkpoint DIR --model-uri URI \\
-        [--trigger "1 second" | --available-now] [--max-files-per-trigger N] [--quarantine DIR]
+    python -m mldeploy.scoring_stream (--events DIR | --kafka-bootstrap-servers HOST:PORT --kafka-topic TOPIC)
+        --output DIR --checkpoint DIR --model-uri URI [--trigger "1 second" | --available-now]
+        [--max-files-per-trigger N | --max-offsets-per-trigger N] [--quarantine DIR]
 
-It reads the JSON event files an ``EventReplayer`` writes, looks each flight's features up in the lake's
+It reads departure events -- the JSON event files an ``EventReplayer`` writes, or the same JSON as the
+values of a Kafka topic (``EventReplayer.publish_all``) -- looks each flight's features up in the lake's
 ``features`` table (a stream-static join: the events carry only the booking fields, the model also needs
 weather and plane), scores them with the logged model through ``mlflow.pyfunc.spark_udf`` and appends
 ``flight_id, event_time, delay_probability, model_version, scored_at`` to a Delta table.
 
 Why a process rather than a notebook cell: that is how a team runs it in production, and how the
-reliability test (tests/test_stream_reliability.py) can kill it with SIGKILL and restart it. Its
-exactly-once promise rests on two things only: the checkpoint (which files each micro-batch took) and
-the Delta sink (which skips a batch it has already committed when a restart replays it).
+reliability tests (tests/test_stream_reliability.py, tests/test_kafka_stream_reliability.py) can kill it
+with SIGKILL and restart it. Its exactly-once promise rests on two things only: the checkpoint (which
+files, or which Kafka offsets, each micro-batch took) and the Delta sink (which skips a batch it has
+already committed when a restart replays it). Kafka keeps the records, so a batch replayed after a crash
+reads the very same offsets again; a broker that goes away and comes back with its data only pauses the
+stream (its consumers reconnect).
 
-Source and sink are built in small functions so that another source (Kafka) can replace the files
-without touching the scoring.
+Source and sink are built in small functions (``event_source``, ``kafka_event_source``, ``delta_sink``):
+both sources give the same columns, so the scoring does not know where the events came from.
 """
 
 from __future__ import annotations
@@ -22,6 +27,8 @@ from __future__ import annotations
 import argparse
 import signal
 import sys
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -65,6 +72,35 @@ def event_source(spark, events_dir: str, max_files_per_trigger: int | None = Non
     if max_files_per_trigger:
         reader = reader.option("maxFilesPerTrigger", max_files_per_trigger)
     return reader.json(events_dir)
+
+
+def kafka_event_source(spark, bootstrap_servers: str, topic: str, starting_offsets: str = "earliest",
+                       max_offsets_per_trigger: int | None = None, schema: str = EVENT_SCHEMA):
+    """A streaming DataFrame of the events in Kafka ``topic``, with the same columns as ``event_source``.
+
+    Each record's value is the JSON of one event; ``from_json`` parses it against ``schema`` (the events'
+    own, ``EVENT_SCHEMA``; a benchmark adds its send time) in PERMISSIVE mode, so a value that is not valid
+    JSON (or not of the schema's types) keeps its text in ``_corrupt_record`` and reaches the quarantine, as
+    a malformed line of a file does. ``startingOffsets`` only counts on the first start: a restart resumes
+    at the offsets in the checkpoint.
+    """
+    from pyspark.sql import functions as F
+
+    reader = (
+        spark.readStream.format("kafka")
+        .option("kafka.bootstrap.servers", bootstrap_servers)
+        .option("subscribe", topic)
+        .option("startingOffsets", starting_offsets)
+        # failOnDataLoss stays on (the default): records deleted before the stream read them -- say by a
+        # retention shorter than the events' 2013 timestamps -- stop the query rather than vanish unseen.
+    )
+    if max_offsets_per_trigger:
+        reader = reader.option("maxOffsetsPerTrigger", max_offsets_per_trigger)
+    parsed = F.from_json(
+        F.col("value").cast("string"), f"{schema}, {CORRUPT_COLUMN} STRING",
+        {"mode": "PERMISSIVE", "columnNameOfCorruptRecord": CORRUPT_COLUMN},
+    )
+    return reader.load().select(parsed.alias("event")).select("event.*")
 
 
 def feature_table(spark):
@@ -130,20 +166,23 @@ def delta_sink(frame, output_dir: str, checkpoint_dir: str, *, trigger: str | No
     return writer.start(output_dir)
 
 
-def start(spark, events_dir: str, output_dir: str, checkpoint_dir: str, model_uri: str, *,
+def start(spark, events, output_dir: str, checkpoint_dir: str, model_uri: str, *,
           trigger: str | None = "1 second", available_now: bool = False, max_files_per_trigger: int | None = None,
           quarantine_dir: str | None = None) -> list:
     """Start the scoring query (and the quarantine query, if asked); return the running queries.
 
-    The quarantine query reads the same files with its own checkpoint (``<checkpoint>/quarantine``
-    would collide with the scoring query's, so it sits beside it as ``<checkpoint>-quarantine``).
+    ``events`` is the folder of event files (read by ``event_source``) or a streaming DataFrame with the
+    same columns, such as ``kafka_event_source(...)``. The quarantine query reads the same source with
+    its own checkpoint (``<checkpoint>/quarantine`` would collide with the scoring query's, so it sits
+    beside it as ``<checkpoint>-quarantine``).
     """
     import mlflow
 
     model = resolve_model(model_uri)
     # env_manager="local": the workers use this interpreter's packages, as the model was logged from them.
     predict = mlflow.pyfunc.spark_udf(spark, model.uri, result_type="array<double>", env_manager="local")
-    events = event_source(spark, events_dir, max_files_per_trigger)
+    if isinstance(events, (str, Path)):
+        events = event_source(spark, str(events), max_files_per_trigger)
     features = feature_table(spark)
     options = dict(trigger=trigger, available_now=available_now)
     queries = [delta_sink(score(enrich(events, features), predict, model.version), output_dir, checkpoint_dir,
@@ -154,14 +193,21 @@ def start(spark, events_dir: str, output_dir: str, checkpoint_dir: str, model_ur
     return queries
 
 
-def run(queries, log=None) -> None:
+def run(queries, log=None, stop_requested: Callable[[], bool] | None = None) -> None:
     """Wait until every query has ended (availableNow, or stopped by a signal); raise the first query's error.
 
-    It waits in one-second slices rather than in one blocking call, so that a SIGTERM handler gets to run,
-    and prints one line per finished micro-batch to ``log`` (a process's only sign of life is its log).
+    It waits in one-second slices rather than in one blocking call, so that a stop asked for by a signal
+    (``stop_requested()`` turning true) is acted on within a second, and prints one line per finished
+    micro-batch to ``log`` (a process's only sign of life is its log). The queries are stopped here, not in
+    the signal handler: a handler runs in the middle of whatever Py4J call the main thread is blocked in,
+    and a second call from it breaks the Py4J connection (``reentrant call``) instead of stopping anything.
     """
     reported: dict[str, int] = {}
     while any(query.isActive for query in queries):
+        if stop_requested is not None and stop_requested():
+            for query in queries:
+                query.stop()
+            break
         for query in queries:
             query.awaitTermination(1)
             progress = query.lastProgress
@@ -177,38 +223,61 @@ def run(queries, log=None) -> None:
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m mldeploy.scoring_stream", description=__doc__.splitlines()[0])
-    parser.add_argument("--events", required=True, help="folder the JSON event files arrive in")
+    source = parser.add_mutually_exclusive_group(required=True)
+    source.add_argument("--events", help="folder the JSON event files arrive in")
+    source.add_argument("--kafka-bootstrap-servers", metavar="HOST:PORT",
+                        help="Kafka brokers to read the events from (with --kafka-topic)")
+    parser.add_argument("--kafka-topic", help="the Kafka topic whose values are the events' JSON")
+    parser.add_argument("--starting-offsets", default="earliest",
+                        help='Kafka: where a new checkpoint starts, "earliest" (default) or "latest"')
     parser.add_argument("--output", required=True, help="Delta table the predictions are appended to")
     parser.add_argument("--checkpoint", required=True, help="the query's checkpoint folder (keep it to resume)")
     parser.add_argument("--model-uri", required=True, help="models:/name@alias, models:/name/3, runs:/..., ...")
     when = parser.add_mutually_exclusive_group()
     when.add_argument("--trigger", default="1 second", help='processing-time trigger (default "1 second")')
     when.add_argument("--available-now", action="store_true", help="process every file present, then exit")
-    parser.add_argument("--max-files-per-trigger", type=int, default=None, help="cap on files per micro-batch")
+    cap = parser.add_mutually_exclusive_group()
+    cap.add_argument("--max-files-per-trigger", type=int, default=None, help="cap on files per micro-batch")
+    cap.add_argument("--max-offsets-per-trigger", type=int, default=None,
+                     help="Kafka: cap on records per micro-batch")
     parser.add_argument("--quarantine", default=None, help="Delta table for events that cannot be scored")
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    kafka = args.kafka_bootstrap_servers is not None
+    if kafka != (args.kafka_topic is not None):
+        parser.error("--kafka-bootstrap-servers and --kafka-topic go together (and replace --events)")
+    if kafka and args.max_files_per_trigger:
+        parser.error("--max-files-per-trigger caps the file source; with Kafka use --max-offsets-per-trigger")
+    if not kafka and args.max_offsets_per_trigger:
+        parser.error("--max-offsets-per-trigger caps the Kafka source; with --events use --max-files-per-trigger")
+    return args
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     from .spark import get_spark
 
-    if "://" not in args.events:  # a local folder: the stream may start before the first file arrives
+    if args.events is not None and "://" not in args.events:  # a folder: the stream may start before the first file
         Path(args.events).mkdir(parents=True, exist_ok=True)
 
-    spark = get_spark("scoring-stream")
-    queries = start(spark, args.events, args.output, args.checkpoint, args.model_uri,
+    spark = get_spark("scoring-stream")  # every course session carries Spark's Kafka connector
+    if args.events is None:
+        events = kafka_event_source(spark, args.kafka_bootstrap_servers, args.kafka_topic,
+                                    args.starting_offsets, args.max_offsets_per_trigger)
+    else:
+        events = args.events
+    queries = start(spark, events, args.output, args.checkpoint, args.model_uri,
                     trigger=args.trigger, available_now=args.available_now,
                     max_files_per_trigger=args.max_files_per_trigger, quarantine_dir=args.quarantine)
 
-    def stop(signum, _frame) -> None:  # SIGTERM/Ctrl-C: stop the queries; an unfinished batch is redone on restart
-        for query in queries:
-            query.stop()
+    stopping = threading.Event()
+
+    def stop(signum, _frame) -> None:  # SIGTERM/Ctrl-C: run() stops the queries; an unfinished batch is redone
+        stopping.set()
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
     print(f"scoring stream started: {', '.join(f'{q.name} {q.id}' for q in queries)}", flush=True)
-    run(queries, log=sys.stdout)
+    run(queries, log=sys.stdout, stop_requested=stopping.is_set)
     spark.stop()
     print("scoring stream stopped", flush=True)
     return 0

@@ -1,0 +1,292 @@
+"""The scoring stream reading Kafka survives being killed, and survives the broker going away: exactly once.
+
+Kafka replaces the event files (``python -m mldeploy.scoring_stream --kafka-bootstrap-servers ...
+--kafka-topic ...``); the scoring and the Delta sink are the same code. A course broker
+(``mldeploy.kafka.start_kafka``) runs for this module; each test publishes a day of departure events to a
+topic of its own (two partitions, kept forever: the events carry 2013 timestamps, and a topic with the
+default 7-day retention would delete them at once).
+
+- The stream process is killed with SIGKILL at two points, each aimed at a micro-batch in flight (its
+  Kafka offsets planned in the checkpoint's ``offsets/`` but not yet in ``commits/``), and restarted from
+  the same checkpoint while more events are published; a last ``--available-now`` run drains the topic.
+- The broker is stopped and restarted (same data, same port) while the stream runs and events keep coming;
+  the stream, its quarantine query beside it, must carry on.
+
+Either way the predictions table must then hold exactly one row per published event, each probability
+what the model says in pandas; nothing lost, nothing doubled. Each start of the process is a JVM start
+(10-20 s here), so the module keeps to four; every wait is bounded, and process groups are killed in a
+``finally``. The file-source twin of the first test is tests/test_stream_reliability.py, whose helpers
+(the process wrapper, the checkpoint readers, the registered model) this module reuses.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import time
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from test_stream_reliability import MODEL_NAME, WAIT_S, StreamProcess, batch_ids, registered_model  # noqa: F401 (a fixture)
+
+CHUNKS = 8
+PARTITIONS = 2
+
+
+@pytest.fixture(scope="module")
+def broker(tmp_path_factory):
+    """A course Kafka broker (KRaft, loopback, free port) for this module's tests, stopped at the end."""
+    from mldeploy.kafka import start_kafka
+
+    with start_kafka(tmp_path_factory.mktemp("kafka")) as running:
+        yield running
+
+
+def create_topic(bootstrap_servers: str, prefix: str) -> str:
+    """A new topic of ``PARTITIONS`` partitions that never deletes records (``retention.ms=-1``); its name."""
+    from confluent_kafka.admin import AdminClient, NewTopic
+
+    name = f"{prefix}-{uuid.uuid4().hex[:8]}"
+    admin = AdminClient({"bootstrap.servers": bootstrap_servers})
+    futures = admin.create_topics([NewTopic(name, num_partitions=PARTITIONS, replication_factor=1,
+                                            config={"retention.ms": "-1"})], request_timeout=60)
+    futures[name].result(timeout=60)
+    return name
+
+
+def producer(bootstrap_servers: str):
+    """A producer that waits for the broker's acknowledgement (and retries through a broker restart)."""
+    from confluent_kafka import Producer
+
+    return Producer({"bootstrap.servers": bootstrap_servers, "acks": "all", "enable.idempotence": True,
+                     "message.timeout.ms": 300_000, "log_level": 2})  # not every refused reconnect on stderr
+
+
+def publish(replayer, producer_, topic: str) -> int:
+    """Publish the replayer's next chunk of events; fail if any record is still unacknowledged."""
+    sent = replayer.publish_next(producer_, topic)
+    assert producer_.flush(120) == 0, "records still unacknowledged by the broker after 120 s"
+    return sent
+
+
+def end_offsets(checkpoint: Path, batch: int) -> int:
+    """How many records the source had read up to the end of ``batch`` (its planned end offsets, summed)."""
+    lines = (checkpoint / "offsets" / str(batch)).read_text().splitlines()
+    return sum(offset for partitions in json.loads(lines[-1]).values() for offset in partitions.values())
+
+
+def delta_rows(table: Path) -> int:
+    """Rows appended to a Delta table, read from its log (``numRecords`` of each added file): no Spark job."""
+    rows = 0
+    for entry in (table / "_delta_log").glob("*.json") if (table / "_delta_log").is_dir() else []:
+        for line in entry.read_text().splitlines():
+            action = json.loads(line)
+            if "add" in action:
+                rows += json.loads(action["add"].get("stats") or "{}").get("numRecords", 0)
+    return rows
+
+
+def stream_env(tracking_uri: str) -> dict[str, str]:
+    return {**os.environ, "MLFLOW_TRACKING_URI": tracking_uri, "PYTHONUNBUFFERED": "1"}
+
+
+def day_of_events(spark, day: int):
+    """Every departure event of January ``day`` (pandas), from the lake's flights."""
+    from pyspark.sql import functions as F
+
+    from mldeploy import departure_events, read_table
+
+    flights = read_table(spark, "flights").filter((F.col("month") == 1) & (F.col("day") == day)).toPandas()
+    return departure_events(flights)
+
+
+def assert_scored_exactly_once(spark, output: Path, events, logged) -> None:
+    """One row per event, none unknown, each probability the model's own in pandas."""
+    from pyspark.sql import functions as F
+
+    from mldeploy import FEATURES, KEY, read_table
+
+    rows = spark.read.format("delta").load(str(output)).toPandas()
+    assert list(rows.columns) == ["flight_id", "event_time", "delay_probability", "model_version", "scored_at"]
+    assert len(rows) == rows[KEY].nunique(), f"{len(rows) - rows[KEY].nunique()} events were scored twice"
+    assert set(rows[KEY]) == set(events[KEY]), (
+        f"{len(set(events[KEY]) - set(rows[KEY]))} events lost, {len(set(rows[KEY]) - set(events[KEY]))} unknown")
+    assert set(rows["model_version"]) == {"1"}, "the alias should be resolved to version 1 at start"
+    features = (read_table(spark, "features").filter(F.col(KEY).isin(events[KEY].tolist()))
+                .select(KEY, *FEATURES).toPandas().set_index(KEY).loc[rows[KEY]])
+    expected = logged.predict(features.reset_index()[FEATURES])[:, 1]
+    np.testing.assert_allclose(rows["delay_probability"].to_numpy(), expected, rtol=0, atol=1e-12,
+                               err_msg="the stream's probabilities differ from the model's own in pandas")
+
+
+def test_killed_kafka_stream_scores_every_published_event_exactly_once(spark, lake, broker, registered_model,
+                                                                       tmp_path):
+    from mldeploy import EventReplayer
+
+    events = day_of_events(spark, 2)
+    per_chunk = -(-len(events) // CHUNKS)
+    replayer = EventReplayer(events, tmp_path / "unused", events_per_file=per_chunk)
+    assert replayer.files == CHUNKS
+    topic = create_topic(broker.bootstrap_servers, "kills")
+    output, checkpoint = tmp_path / "predictions", tmp_path / "checkpoint"
+    # One chunk per micro-batch (the cap is split across the partitions in proportion to what each holds).
+    args = ["--kafka-bootstrap-servers", broker.bootstrap_servers, "--kafka-topic", topic, "--output", str(output),
+            "--checkpoint", str(checkpoint), "--model-uri", f"models:/{MODEL_NAME}@champion",
+            "--max-offsets-per-trigger", str(per_chunk)]
+    tracking_uri, logged = registered_model
+    send = producer(broker.bootstrap_servers)
+    published = chunks = 0
+
+    def committed() -> set[int]:
+        return batch_ids(checkpoint / "commits")
+
+    def in_flight() -> bool:
+        """A batch is planned (its offsets written) and not yet committed."""
+        return bool(batch_ids(checkpoint / "offsets") - committed())
+
+    def read_so_far() -> int:
+        """Records taken by committed batches."""
+        done = committed()
+        return end_offsets(checkpoint, max(done)) if done else 0
+
+    def killable(done: int) -> Callable[[], bool]:
+        """Kill once ``done`` batches are committed and the next is in flight (or all published is read)."""
+        return lambda: len(committed()) >= done and (in_flight() or read_so_far() >= published)
+
+    # (chunks published before this start, chunks published once it has committed a batch, when to kill it)
+    kill_points = [
+        (4, 0, killable(2), "a batch in flight after 2 committed"),
+        (6, CHUNKS - 6, killable(5), "a batch in flight after 5 committed"),
+    ]
+    observed = []
+    stream = None
+    try:
+        for run, (before, during, condition, what) in enumerate(kill_points, start=1):
+            while chunks < before:
+                published += publish(replayer, send, topic)
+                chunks += 1
+            started = time.monotonic()
+            at_start = len(committed())
+            stream = StreamProcess(args, tmp_path, stream_env(tracking_uri), run)
+            if during:  # more events arrive while it runs
+                stream.wait_for(lambda: len(committed()) > at_start, "a batch committed after the restart")
+                for _ in range(during):
+                    published += publish(replayer, send, topic)
+                    chunks += 1
+            stream.wait_for(condition, what)
+            stream.kill()
+            offsets = batch_ids(checkpoint / "offsets")
+            observed.append(dict(run=run, after_s=round(time.monotonic() - started), committed=len(committed()),
+                                 interrupted=sorted(offsets - committed()), records_committed=read_so_far(),
+                                 published=published))
+        assert published == len(events)
+        stream = StreamProcess([*args, "--available-now"], tmp_path, stream_env(tracking_uri), len(kill_points) + 1)
+        stream.process.wait(timeout=WAIT_S)
+        assert stream.process.returncode == 0, f"the last run failed:\n{stream.tail()}"
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"the --available-now run did not finish within {WAIT_S} s:\n{stream.tail()}")
+    finally:
+        if stream is not None:
+            stream.kill()
+    print("kill points:", observed)
+
+    assert any(kill["interrupted"] for kill in observed), (
+        f"no kill landed while a batch was in flight, so a replayed batch was never tested: {observed}")
+    assert batch_ids(checkpoint / "offsets") == committed(), "every planned micro-batch should be committed"
+    assert read_so_far() == len(events), "the last committed batch should end at the topic's end"
+    assert_scored_exactly_once(spark, output, events, logged)
+
+
+def test_stream_carries_on_through_a_broker_restart(spark, lake, broker, registered_model, tmp_path):
+    from mldeploy import KEY, EventReplayer, KafkaBroker
+
+    if not isinstance(broker, KafkaBroker):
+        pytest.skip("KAFKA_BOOTSTRAP_SERVERS names a cluster the course did not start, so it cannot restart it")
+
+    events = day_of_events(spark, 3)
+    per_chunk = -(-len(events) // CHUNKS)
+    replayer = EventReplayer(events, tmp_path / "unused", events_per_file=per_chunk)
+    topic = create_topic(broker.bootstrap_servers, "restart")
+    output, checkpoint, quarantine = tmp_path / "predictions", tmp_path / "checkpoint", tmp_path / "quarantine"
+    args = ["--kafka-bootstrap-servers", broker.bootstrap_servers, "--kafka-topic", topic, "--output", str(output),
+            "--checkpoint", str(checkpoint), "--model-uri", f"models:/{MODEL_NAME}@champion",
+            "--max-offsets-per-trigger", str(per_chunk), "--quarantine", str(quarantine)]
+    tracking_uri, logged = registered_model
+    send = producer(broker.bootstrap_servers)
+    # Two values the stream cannot score: not JSON at all, and a flight the features table does not know.
+    bad = {"malformed": b'{"flight_id": 1, "carrier": "UA"', "unknown flight_id": json.dumps(
+        {"flight_id": -7, "carrier": "UA", "event_time": "2013-01-03T08:00:00Z"}).encode()}
+    stream = None
+    restarted = {}
+    try:
+        for _ in range(3):
+            publish(replayer, send, topic)
+        stream = StreamProcess(args, tmp_path, stream_env(tracking_uri), 1)
+
+        def in_flight() -> set[int]:
+            return batch_ids(checkpoint / "offsets") - batch_ids(checkpoint / "commits")
+
+        # The broker goes away while a micro-batch is in flight (one committed, the next planned), or, should
+        # that moment be missed, once the three chunks in the topic are done.
+        stream.wait_for(lambda: len(batch_ids(checkpoint / "commits")) >= 1
+                        and (in_flight() or len(batch_ids(checkpoint / "commits")) >= 3),
+                        "a batch in flight after a first committed one")
+        stopped_at = time.monotonic()
+        restarted = dict(in_flight=sorted(in_flight()), committed_before=len(batch_ids(checkpoint / "commits")))
+        broker.restart()
+        restarted["down_s"] = round(time.monotonic() - stopped_at, 1)
+        assert broker.running, f"the broker did not come back:\n{broker.log}"
+        while publish(replayer, send, topic):
+            pass
+        for value in bad.values():
+            send.produce(topic, value=value)
+        assert send.flush(120) == 0, "the two bad records were not acknowledged"
+        stream.wait_for(lambda: delta_rows(output) >= len(events) and delta_rows(quarantine) >= len(bad),
+                        "every event scored after the broker restart")
+        time.sleep(2)  # two more triggers: a batch scored twice would be committed by now
+        assert stream.process.poll() is None, f"the stream ended on its own:\n{stream.tail()}"
+        os.kill(stream.process.pid, signal.SIGTERM)  # a clean stop, as a service manager asks for one
+        stream.process.wait(timeout=120)
+        assert stream.process.returncode == 0, f"SIGTERM should stop the stream cleanly:\n{stream.tail()}"
+    finally:
+        if stream is not None:
+            stream.kill()
+    print("broker restart:", restarted, "batches:", len(batch_ids(checkpoint / "commits")))
+
+    assert_scored_exactly_once(spark, output, events, logged)
+    held = spark.read.format("delta").load(str(quarantine)).toPandas()
+    assert sorted(held["reason"]) == sorted(bad), f"quarantine holds {held[['reason', KEY]].to_dict('records')}"
+    assert held.set_index("reason").loc["malformed", "raw"] == bad["malformed"].decode(), (
+        "a value that is not JSON should be kept as its text")
+
+
+@pytest.mark.parametrize("argv", [
+    ["--events", "e", "--kafka-bootstrap-servers", "h:9092", "--kafka-topic", "t"],  # two sources
+    ["--kafka-bootstrap-servers", "h:9092"],  # no topic
+    ["--events", "e", "--kafka-topic", "t"],  # a topic with the file source
+    ["--kafka-bootstrap-servers", "h:9092", "--kafka-topic", "t", "--max-files-per-trigger", "2"],
+    ["--events", "e", "--max-offsets-per-trigger", "100"],
+    [],  # no source at all
+])
+def test_cli_refuses_mixed_or_missing_sources(argv, capsys):
+    from mldeploy.scoring_stream import parse_args
+
+    with pytest.raises(SystemExit) as exit_:
+        parse_args([*argv, "--output", "o", "--checkpoint", "c", "--model-uri", "models:/m/1"])
+    assert exit_.value.code == 2
+    assert "--" in capsys.readouterr().err
+
+
+def test_cli_reads_kafka_options():
+    from mldeploy.scoring_stream import parse_args
+
+    args = parse_args(["--kafka-bootstrap-servers", "127.0.0.1:9092", "--kafka-topic", "departures", "--output", "o",
+                       "--checkpoint", "c", "--model-uri", "models:/m@champion", "--max-offsets-per-trigger", "500"])
+    assert (args.events, args.kafka_bootstrap_servers, args.kafka_topic) == (None, "127.0.0.1:9092", "departures")
+    assert (args.max_offsets_per_trigger, args.starting_offsets, args.available_now) == (500, "earliest", False)

@@ -11,46 +11,15 @@ import os
 import socket
 import subprocess
 import sys
-import uuid
 
 import pandas as pd
 import pytest
 
 from mldeploy import EventReplayer, KafkaSetupError, start_kafka
-from mldeploy.kafka import BOOTSTRAP_VARIABLE, ExternalKafka, KafkaBroker, server_properties
+from mldeploy.kafka import BOOTSTRAP_VARIABLE, ExternalKafka, KafkaBroker, cluster_id, server_properties
 from mldeploy.replay import event_records
 
-
-def new_topic(bootstrap_servers: str, partitions: int = 2) -> str:
-    from confluent_kafka.admin import AdminClient, NewTopic
-
-    name = f"test-{uuid.uuid4().hex[:8]}"
-    admin = AdminClient({"bootstrap.servers": bootstrap_servers})  # kept alive until the topic exists
-    admin.create_topics([NewTopic(name, num_partitions=partitions, replication_factor=1)])[name].result(30)
-    return name
-
-
-def read_topic(bootstrap_servers: str, topic: str, expected: int, timeout: float = 60) -> list:
-    """Every record of ``topic`` from the beginning (a new consumer group each time)."""
-    import time
-
-    from confluent_kafka import Consumer
-
-    consumer = Consumer({"bootstrap.servers": bootstrap_servers, "group.id": f"reader-{uuid.uuid4().hex[:6]}",
-                         "auto.offset.reset": "earliest", "enable.auto.commit": False})
-    consumer.subscribe([topic])
-    records, deadline = [], time.monotonic() + timeout
-    try:
-        while len(records) < expected and time.monotonic() < deadline:
-            message = consumer.poll(0.5)
-            if message is not None and message.error() is None:
-                records.append(message)
-        extra = consumer.poll(1.0)  # one more look: a duplicate would show here
-        if extra is not None and extra.error() is None:
-            records.append(extra)
-    finally:
-        consumer.close()
-    return records
+from kafka_helpers import create_topic, read_topic
 
 
 def flight_events(count: int = 300) -> pd.DataFrame:
@@ -96,6 +65,11 @@ def test_a_taken_port_is_a_clear_error(tmp_path):
             KafkaBroker(tmp_path / "kafka", port=port)
 
 
+def test_cluster_ids_never_look_like_an_option():
+    ids = [cluster_id() for _ in range(2000)]  # about 1 in 64 random ids would start with "-"
+    assert all(len(value) == 22 and not value.startswith("-") for value in ids)
+
+
 def test_event_records_carry_key_json_value_and_event_time():
     events = flight_events(3)
     records = event_records(events)
@@ -109,7 +83,7 @@ def test_event_records_carry_key_json_value_and_event_time():
 
 def test_replay_publishes_every_event_once_keyed_and_stamped(kafka_broker, tmp_path):
     bootstrap = kafka_broker.bootstrap_servers
-    topic = new_topic(bootstrap)
+    topic = create_topic(bootstrap, partitions=2)
     replayer = EventReplayer(flight_events(), tmp_path, events_per_file=40, late_share=0.1, max_delay="20min")
     assert replayer.publish_all(bootstrap, topic) == 300
     assert replayer.publish_all(bootstrap, topic) == 0, "a finished replay sends nothing more"
@@ -132,7 +106,7 @@ def test_replay_publishes_every_event_once_keyed_and_stamped(kafka_broker, tmp_p
 
 def test_restart_keeps_the_port_and_every_record(tmp_path):
     with start_kafka(tmp_path / "kafka") as broker:
-        topic = new_topic(broker.bootstrap_servers, partitions=1)
+        topic = create_topic(broker.bootstrap_servers, partitions=1)
         EventReplayer(flight_events(30), tmp_path).publish_all(broker.bootstrap_servers, topic)
         address = broker.bootstrap_servers
         broker.restart()
@@ -154,7 +128,7 @@ def test_command_line_start_status_stop(tmp_path):
         status = kafka("status")
         assert status.returncode == 0 and "bootstrap servers 127.0.0.1:" in status.stdout
         address = status.stdout.split("bootstrap servers ")[1].split()[0]
-        topic = new_topic(address, partitions=1)  # the broker outlived the command that started it
+        topic = create_topic(address, partitions=1)  # the broker outlived the command that started it
         assert topic
         assert "already running" in kafka("start").stdout
     finally:

@@ -26,13 +26,13 @@ import os
 import signal
 import subprocess
 import time
-import uuid
 from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from kafka_helpers import create_topic
 from test_stream_reliability import MODEL_NAME, WAIT_S, StreamProcess, batch_ids, registered_model  # noqa: F401 (a fixture)
 
 CHUNKS = 8
@@ -46,18 +46,6 @@ def broker(tmp_path_factory):
 
     with start_kafka(tmp_path_factory.mktemp("kafka")) as running:
         yield running
-
-
-def create_topic(bootstrap_servers: str, prefix: str) -> str:
-    """A new topic of ``PARTITIONS`` partitions that never deletes records (``retention.ms=-1``); its name."""
-    from confluent_kafka.admin import AdminClient, NewTopic
-
-    name = f"{prefix}-{uuid.uuid4().hex[:8]}"
-    admin = AdminClient({"bootstrap.servers": bootstrap_servers})
-    futures = admin.create_topics([NewTopic(name, num_partitions=PARTITIONS, replication_factor=1,
-                                            config={"retention.ms": "-1"})], request_timeout=60)
-    futures[name].result(timeout=60)
-    return name
 
 
 def producer(bootstrap_servers: str):
@@ -133,7 +121,7 @@ def test_killed_kafka_stream_scores_every_published_event_exactly_once(spark, la
     per_chunk = -(-len(events) // CHUNKS)
     replayer = EventReplayer(events, tmp_path / "unused", events_per_file=per_chunk)
     assert replayer.files == CHUNKS
-    topic = create_topic(broker.bootstrap_servers, "kills")
+    topic = create_topic(broker.bootstrap_servers, "kills", PARTITIONS)
     output, checkpoint = tmp_path / "predictions", tmp_path / "checkpoint"
     # One chunk per micro-batch (the cap is split across the partitions in proportion to what each holds).
     args = ["--kafka-bootstrap-servers", broker.bootstrap_servers, "--kafka-topic", topic, "--output", str(output),
@@ -212,7 +200,7 @@ def test_stream_carries_on_through_a_broker_restart(spark, lake, broker, registe
     events = day_of_events(spark, 3)
     per_chunk = -(-len(events) // CHUNKS)
     replayer = EventReplayer(events, tmp_path / "unused", events_per_file=per_chunk)
-    topic = create_topic(broker.bootstrap_servers, "restart")
+    topic = create_topic(broker.bootstrap_servers, "restart", PARTITIONS)
     output, checkpoint, quarantine = tmp_path / "predictions", tmp_path / "checkpoint", tmp_path / "quarantine"
     args = ["--kafka-bootstrap-servers", broker.bootstrap_servers, "--kafka-topic", topic, "--output", str(output),
             "--checkpoint", str(checkpoint), "--model-uri", f"models:/{MODEL_NAME}@champion",

@@ -110,8 +110,14 @@ def _java() -> Path:
 
 
 def cluster_id() -> str:
-    """A new cluster's id, in Kafka's form (a random UUID, base64 without padding)."""
-    return base64.urlsafe_b64encode(uuid.uuid4().bytes).rstrip(b"=").decode()
+    """A new cluster's id, in Kafka's form: a random UUID, URL-safe base64 without padding.
+
+    Like Kafka's own ``Uuid.randomUuid``, never one that starts with "-": the storage tool would read it as an option.
+    """
+    while True:
+        candidate = base64.urlsafe_b64encode(uuid.uuid4().bytes).rstrip(b"=").decode()
+        if not candidate.startswith("-"):
+            return candidate
 
 
 def server_properties(data_dir: Path, port: int, controller_port: int) -> str:

@@ -145,7 +145,10 @@ class EventReplayer:
         """
         from confluent_kafka import Producer
 
-        producer = Producer({"bootstrap.servers": bootstrap_servers, "enable.idempotence": True, "linger.ms": 5})
+        # log_level 3: librdkafka's warnings (such as "coordinator load in progress" from a broker that has just
+        # started, which it retries by itself) stay out of notebook cells; errors still print, and raise below.
+        producer = Producer({"bootstrap.servers": bootstrap_servers, "enable.idempotence": True, "linger.ms": 5,
+                             "log_level": 3})
         sent = 0
         while (count := self.publish_next(producer, topic)):
             sent += count

@@ -34,6 +34,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from .config import (TOKEN_VARIABLE, ConfigError, ServerConfig, load_server_config, parse_endpoint,
                      parse_endpoint_config, parse_server_config)
+from .events import EventPublisher
 from .inference_log import InferenceLog
 from .metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 from .metrics import ServingMetrics
@@ -66,6 +67,7 @@ class ServingApp:
         self.log = InferenceLog(inference_log)
         self.service = ServingService(server)
         self.shadows = ShadowWorker(self._score_shadow, on_drop=self._count_drop)
+        self.events = None if server.events is None else EventPublisher(**server.events)
         self._closed = False
 
     def _count_drop(self) -> None:
@@ -171,7 +173,7 @@ class ServingApp:
                 client_id: str | None) -> None:
         self.metrics.observe(endpoint, served or "(none)", role, status, seconds)
         now = time.time()
-        self.log.append({
+        row = {
             "request_id": request_id,
             "client_request_id": client_id,
             "timestamp_ms": int(now * 1000),
@@ -186,7 +188,10 @@ class ServingApp:
             "request": body.decode("utf-8", errors="replace"),
             "response": answer if status < 400 else None,
             "error": answer if status >= 400 else None,
-        })
+        }
+        self.log.append(row)
+        if self.events is not None and role == "live" and status == 200:
+            self.events.publish(row, answer)
 
     # --- the serving-endpoints API ---------------------------------------------------------------------
 
@@ -212,6 +217,8 @@ class ServingApp:
             self.shadows.drain()
             self.shadows.close()
             self.log.close()
+            if self.events is not None:
+                self.events.close()
 
 
 def _score(payload: dict[str, Any] | str, model: LoadedModel, served_name: str) -> str:

@@ -96,6 +96,7 @@ class ServerConfig:
     inference_log: str | None = "work/inference_log"
     max_request_bytes: int = 5 * 1024 * 1024
     legacy_routes: bool = True
+    events: dict[str, str] | None = None  # {"bootstrap_servers", "topic"}: publish each prediction (events.py)
 
 
 def _check_name(name: Any, what: str) -> str:
@@ -268,8 +269,9 @@ def parse_server_config(raw: dict[str, Any]) -> ServerConfig:
         raise ConfigError(f"Two endpoints share a name in {names}: endpoint names must be unique.")
     options = {"host": str, "port": int, "auth_token": str, "inference_log": str, "max_request_bytes": int,
                "legacy_routes": bool}
-    if "endpoints" in raw and (unknown := sorted(set(raw) - set(options) - {"endpoints"})):
-        raise ConfigError(f"Unknown server setting(s) {unknown}; the settings are {sorted(options)} and `endpoints`.")
+    if "endpoints" in raw and (unknown := sorted(set(raw) - set(options) - {"endpoints", "events"})):
+        raise ConfigError(f"Unknown server setting(s) {unknown}; the settings are {sorted(options)}, `events` and "
+                          "`endpoints`.")
     chosen = {}
     for key, kind in options.items():
         if key not in raw:
@@ -283,7 +285,9 @@ def parse_server_config(raw: dict[str, Any]) -> ServerConfig:
         chosen[key] = value
     if not 0 < chosen.get("port", 8080) < 65536 or chosen.get("max_request_bytes", 1) <= 0:
         raise ConfigError("port must be 1-65535 and max_request_bytes a positive number of bytes.")
-    return ServerConfig(endpoints=endpoints, **chosen)
+    from .events import check_events_config
+
+    return ServerConfig(endpoints=endpoints, events=check_events_config(raw.get("events")), **chosen)
 
 
 def load_server_config(path: str | Path) -> ServerConfig:

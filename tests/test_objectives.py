@@ -44,6 +44,12 @@ def test_every_syllabus_id_is_mapped_and_every_done_entry_is_real(syllabus):
     assert not found, "objectives.yml needs fixing:\n" + "\n".join(found)
 
 
+def test_the_map_is_complete():
+    """Every objective is done: taught in a lesson section and checked by a graded item (problems() checks both)."""
+    unfinished = sorted(oid for oid, entry in OBJECTIVES.items() if entry["status"] != "done")
+    assert not unfinished, f"Not yet taught and graded: {unfinished}"
+
+
 def test_every_done_entry_is_real_without_the_syllabus():
     """Runs in every clone, with or without ../shared/: each done entry names real sections and graded cells."""
     found = problems(OBJECTIVES, set(OBJECTIVES))

@@ -99,7 +99,8 @@ def coverage_markdown(objectives: dict[str, dict], titles: dict[str, str]) -> st
         lines.append(f"| {oid} | {titles.get(oid) or entry.get('title', '')} | {lessons} | {entry['status']} | {graded} |")
     done = sum(entry["status"] == "done" for entry in objectives.values())
     lines.append("")
-    lines.append(f"{done} of {len(objectives)} objectives taught and graded so far.")
+    lines.append(f"{done} of {len(objectives)} objectives taught and graded"
+                 + (": the map is complete." if done == len(objectives) else " so far."))
     return "\n".join(lines)
 
 

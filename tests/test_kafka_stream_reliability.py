@@ -24,16 +24,16 @@ from __future__ import annotations
 import json
 import os
 import signal
-import subprocess
 import time
 from collections.abc import Callable
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from kafka_helpers import create_topic
-from test_stream_reliability import MODEL_NAME, WAIT_S, StreamProcess, batch_ids, registered_model  # noqa: F401 (a fixture)
+from test_stream_reliability import (  # noqa: F401 (registered_model is a fixture)
+    MODEL_NAME, StreamProcess, assert_scored_exactly_once, batch_ids, drain, registered_model, stream_env,
+)
 
 CHUNKS = 8
 PARTITIONS = 2
@@ -80,10 +80,6 @@ def delta_rows(table: Path) -> int:
     return rows
 
 
-def stream_env(tracking_uri: str) -> dict[str, str]:
-    return {**os.environ, "MLFLOW_TRACKING_URI": tracking_uri, "PYTHONUNBUFFERED": "1"}
-
-
 def day_of_events(spark, day: int):
     """Every departure event of January ``day`` (pandas), from the lake's flights."""
     from pyspark.sql import functions as F
@@ -92,25 +88,6 @@ def day_of_events(spark, day: int):
 
     flights = read_table(spark, "flights").filter((F.col("month") == 1) & (F.col("day") == day)).toPandas()
     return departure_events(flights)
-
-
-def assert_scored_exactly_once(spark, output: Path, events, logged) -> None:
-    """One row per event, none unknown, each probability the model's own in pandas."""
-    from pyspark.sql import functions as F
-
-    from mldeploy import FEATURES, KEY, read_table
-
-    rows = spark.read.format("delta").load(str(output)).toPandas()
-    assert list(rows.columns) == ["flight_id", "event_time", "delay_probability", "model_version", "scored_at"]
-    assert len(rows) == rows[KEY].nunique(), f"{len(rows) - rows[KEY].nunique()} events were scored twice"
-    assert set(rows[KEY]) == set(events[KEY]), (
-        f"{len(set(events[KEY]) - set(rows[KEY]))} events lost, {len(set(rows[KEY]) - set(events[KEY]))} unknown")
-    assert set(rows["model_version"]) == {"1"}, "the alias should be resolved to version 1 at start"
-    features = (read_table(spark, "features").filter(F.col(KEY).isin(events[KEY].tolist()))
-                .select(KEY, *FEATURES).toPandas().set_index(KEY).loc[rows[KEY]])
-    expected = logged.predict(features.reset_index()[FEATURES])[:, 1]
-    np.testing.assert_allclose(rows["delay_probability"].to_numpy(), expected, rtol=0, atol=1e-12,
-                               err_msg="the stream's probabilities differ from the model's own in pandas")
 
 
 def test_killed_kafka_stream_scores_every_published_event_exactly_once(spark, lake, broker, registered_model,
@@ -174,11 +151,7 @@ def test_killed_kafka_stream_scores_every_published_event_exactly_once(spark, la
                                  interrupted=sorted(offsets - committed()), records_committed=read_so_far(),
                                  published=published))
         assert published == len(events)
-        stream = StreamProcess([*args, "--available-now"], tmp_path, stream_env(tracking_uri), len(kill_points) + 1)
-        stream.process.wait(timeout=WAIT_S)
-        assert stream.process.returncode == 0, f"the last run failed:\n{stream.tail()}"
-    except subprocess.TimeoutExpired:
-        pytest.fail(f"the --available-now run did not finish within {WAIT_S} s:\n{stream.tail()}")
+        stream = drain(args, tmp_path, stream_env(tracking_uri), len(kill_points) + 1)
     finally:
         if stream is not None:
             stream.kill()

@@ -79,6 +79,44 @@ class StreamProcess:
         return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
 
 
+def stream_env(tracking_uri: str) -> dict[str, str]:
+    return {**os.environ, "MLFLOW_TRACKING_URI": tracking_uri, "PYTHONUNBUFFERED": "1"}
+
+
+def drain(args: list[str], folder: Path, env: dict[str, str], run: int) -> StreamProcess:
+    """The last run: ``--available-now`` processes what is left and exits; fail if it does not end cleanly.
+
+    A run that does not end in time is killed (its whole process group) before the test fails.
+    """
+    stream = StreamProcess([*args, "--available-now"], folder, env, run)
+    try:
+        stream.process.wait(timeout=WAIT_S)
+    except subprocess.TimeoutExpired:
+        stream.kill()
+        pytest.fail(f"the --available-now run did not finish within {WAIT_S} s:\n{stream.tail()}")
+    assert stream.process.returncode == 0, f"the last run failed:\n{stream.tail()}"
+    return stream
+
+
+def assert_scored_exactly_once(spark, output: Path, events, logged) -> None:
+    """One row per event, none unknown, each probability the model's own in pandas."""
+    from pyspark.sql import functions as F
+
+    from mldeploy import FEATURES, KEY, read_table
+
+    rows = spark.read.format("delta").load(str(output)).toPandas()
+    assert list(rows.columns) == ["flight_id", "event_time", "delay_probability", "model_version", "scored_at"]
+    assert len(rows) == rows[KEY].nunique(), f"{len(rows) - rows[KEY].nunique()} events were scored twice"
+    assert set(rows[KEY]) == set(events[KEY]), (
+        f"{len(set(events[KEY]) - set(rows[KEY]))} events lost, {len(set(rows[KEY]) - set(events[KEY]))} unknown")
+    assert set(rows["model_version"]) == {"1"}, "the alias should be resolved to version 1 at start"
+    features = (read_table(spark, "features").filter(F.col(KEY).isin(events[KEY].tolist()))
+                .select(KEY, *FEATURES).toPandas().set_index(KEY).loc[rows[KEY]])
+    expected = logged.predict(features.reset_index()[FEATURES])[:, 1]
+    np.testing.assert_allclose(rows["delay_probability"].to_numpy(), expected, rtol=0, atol=1e-12,
+                               err_msg="the stream's probabilities differ from the model's own in pandas")
+
+
 @pytest.fixture(scope="module")
 def registered_model(spark, lake, tmp_path_factory):
     """A small delay model registered as ``champion`` in a test-only tracking database: (tracking URI, the model).
@@ -115,7 +153,7 @@ def registered_model(spark, lake, tmp_path_factory):
 def test_killed_and_restarted_stream_scores_every_event_exactly_once(spark, lake, registered_model, tmp_path):
     from pyspark.sql import functions as F
 
-    from mldeploy import FEATURES, KEY, EventReplayer, departure_events, read_table
+    from mldeploy import EventReplayer, departure_events, read_table
 
     flights = read_table(spark, "flights").filter((F.col("month") == 1) & (F.col("day") == 2)).toPandas()
     events = departure_events(flights)
@@ -125,7 +163,7 @@ def test_killed_and_restarted_stream_scores_every_event_exactly_once(spark, lake
     args = ["--events", str(tmp_path / "events"), "--output", str(output), "--checkpoint", str(checkpoint),
             "--model-uri", f"models:/{MODEL_NAME}@champion", "--max-files-per-trigger", "1"]
     tracking_uri, logged = registered_model
-    env = {**os.environ, "MLFLOW_TRACKING_URI": tracking_uri, "PYTHONUNBUFFERED": "1"}
+    env = stream_env(tracking_uri)
 
     def committed() -> set[int]:
         return batch_ids(checkpoint / "commits")
@@ -158,11 +196,7 @@ def test_killed_and_restarted_stream_scores_every_event_exactly_once(spark, lake
             offsets = batch_ids(checkpoint / "offsets")
             observed.append(dict(run=run, after_s=round(time.monotonic() - started), committed=len(committed()),
                                  interrupted=sorted(offsets - committed()), delta_versions=delta_versions(output)))
-        stream = StreamProcess([*args, "--available-now"], tmp_path, env, len(kill_points) + 1)
-        stream.process.wait(timeout=WAIT_S)
-        assert stream.process.returncode == 0, f"the last run failed:\n{stream.tail()}"
-    except subprocess.TimeoutExpired:
-        pytest.fail(f"the --available-now run did not finish within {WAIT_S} s:\n{stream.tail()}")
+        stream = drain(args, tmp_path, env, len(kill_points) + 1)
     finally:
         if stream is not None:
             stream.kill()
@@ -172,19 +206,7 @@ def test_killed_and_restarted_stream_scores_every_event_exactly_once(spark, lake
         f"no kill landed while a batch was in flight, so a replayed batch was never tested: {observed}")
     assert len(committed()) == FILES, f"one micro-batch per file expected, committed {sorted(committed())}"
 
-    predictions = spark.read.format("delta").load(str(output))
-    assert predictions.columns == ["flight_id", "event_time", "delay_probability", "model_version", "scored_at"]
-    rows = predictions.toPandas()
-    assert len(rows) == rows[KEY].nunique(), f"{len(rows) - rows[KEY].nunique()} events were scored twice"
-    assert set(rows[KEY]) == set(events[KEY]), (
-        f"{len(set(events[KEY]) - set(rows[KEY]))} events lost, {len(set(rows[KEY]) - set(events[KEY]))} unknown")
-    assert set(rows["model_version"]) == {"1"}, "the alias should be resolved to version 1 at start"
-
-    features = (read_table(spark, "features").filter(F.col(KEY).isin(events[KEY].tolist()))
-                .select(KEY, *FEATURES).toPandas().set_index(KEY).loc[rows[KEY]])
-    expected = logged.predict(features.reset_index()[FEATURES])[:, 1]
-    np.testing.assert_allclose(rows["delay_probability"].to_numpy(), expected, rtol=0, atol=1e-12,
-                               err_msg="the stream's probabilities differ from the model's own in pandas")
+    assert_scored_exactly_once(spark, output, events, logged)
 
 
 @pytest.mark.parametrize(("uri", "scored_with", "version"), [

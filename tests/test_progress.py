@@ -19,6 +19,7 @@ from mldeploy.course.progress import (
     learner_progress,
     objective_results,
     report,
+    scores_by_student,
     write_class_summary,
     write_objectives_csv,
 )
@@ -82,6 +83,13 @@ def test_class_view_counts_who_mastered_what(tmp_path):
     write_objectives_csv(per_student, tmp_path / "objectives.csv")
     rows = list(csv.DictReader(open(tmp_path / "objectives.csv")))
     assert len(rows) == 9 and {row["status"] for row in rows} == {"mastered", "revisit", "not graded"}
+
+
+def test_gradebook_scores_are_grouped_by_student_then_lesson():
+    cells = {("ana", "02_batch"): {"batch_state": (5, 5)}, ("ana", "04_streaming"): {"stream_state": (0, 4)},
+             ("bo", "02_batch"): {"batch_state": (1, 5)}}
+    assert scores_by_student(cells) == {"ana": {"02_batch": {"batch_state": (5, 5)}, "04_streaming": {"stream_state": (0, 4)}},
+                                        "bo": {"02_batch": {"batch_state": (1, 5)}}}
 
 
 # --- the whole path, on the tiny assignment --------------------------------------------------------------

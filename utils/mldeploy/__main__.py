@@ -62,16 +62,14 @@ def run_lessons() -> int:
 
 def grade(folder: str, grades_csv: str | None) -> int:
     from .course.grading import grade
-    from .course.progress import class_report, class_summary, objective_results, write_class_summary, write_objectives_csv
+    from .course.progress import (class_report, class_summary, objective_results, scores_by_student,
+                                  write_class_summary, write_objectives_csv)
 
     result = grade(Path(folder), grades_csv=Path(grades_csv) if grades_csv else None, feedback=True)
     for row in result.rows:
         print(f"  {row['student_id']:<20} {row['assignment']:<28} {float(row['score']):6.1f} / {float(row['max_score']):.1f}")
     print(f"Grades written to {result.grades_csv}")
-    by_student: dict[str, dict] = {}
-    for (student, assignment), cells in result.cell_scores.items():
-        by_student.setdefault(student, {})[assignment] = cells
-    per_student = {student: objective_results(scores) for student, scores in by_student.items()}
+    per_student = {student: objective_results(scores) for student, scores in scores_by_student(result.cell_scores).items()}
     if per_student:
         summary = class_summary(per_student)
         folder_out = result.grades_csv.parent

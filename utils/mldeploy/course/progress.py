@@ -76,6 +76,15 @@ def objective_results(scores: LessonScores, objectives: Mapping[str, dict] | Non
     return results
 
 
+def scores_by_student(cell_scores: Mapping[tuple[str, str], Mapping[str, tuple[float | None, float]]]
+                      ) -> dict[str, dict[str, dict[str, tuple[float | None, float]]]]:
+    """nbgrader's ``(student, assignment) -> cells`` (``GradingResult.cell_scores``) as ``student -> lesson -> cells``."""
+    grouped: dict[str, dict[str, dict[str, tuple[float | None, float]]]] = {}
+    for (student, assignment), cells in cell_scores.items():
+        grouped.setdefault(student, {})[assignment] = dict(cells)
+    return grouped
+
+
 def lesson_totals(scores: LessonScores) -> dict[str, tuple[float, float]]:
     return {lesson: (sum(score or 0.0 for score, _ in cells.values()), sum(maximum for _, maximum in cells.values()))
             for lesson, cells in sorted(scores.items())}
@@ -205,7 +214,7 @@ def learner_progress(lessons: list[str] | None = None, course: Path = COURSE_ROO
                             ignore=shutil.ignore_patterns("work", "mlruns", "mlflow.db", "*.db", ".ipynb_checkpoints"))
         result = grade(Path(scratch), course=course, grades_csv=out / "grades.csv", check_release=False,
                        **grade_options)
-    scores = {assignment: dict(cells) for (_, assignment), cells in result.cell_scores.items()}
+    scores = scores_by_student(result.cell_scores).get(LEARNER, {})
     results = objective_results(scores, objectives)
     text = report(scores, results)
     (out / "progress.txt").write_text(text + "\n")

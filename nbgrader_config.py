@@ -26,7 +26,9 @@ c.OverwriteCells.add_missing_cells = True
 # warning would cost points. The course's preprocessor (right after execution) shows such output as
 # ordinary output instead; a raised error still fails the cell.
 c.Autograde.autograde_preprocessors = [
-    "nbgrader.preprocessors.Execute",
+    # nbgrader's Execute, with the helpers the hidden tests use put back before each test cell and a check
+    # that the kernel still reports failures after it (mldeploy/course/kernel_guard.py).
+    "mldeploy.course.kernel_guard.GuardedExecute",
     "mldeploy.course.nbgrader_hooks.WarningsAreNotFailures",
     "nbgrader.preprocessors.IgnorePattern",
     "nbconvert.preprocessors.ClearMetadataPreprocessor",

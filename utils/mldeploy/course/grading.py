@@ -2,8 +2,15 @@
 
 Submissions are laid out as nbgrader collects them: ``DIR/STUDENT/ASSIGNMENT/NOTEBOOK.ipynb``.
 
-Grading runs untrusted code with the grader's rights, so it is defensive:
+Grading runs untrusted code, so it is defensive:
 
+- on Linux, each submission's kernel runs in a sandbox (``sandbox.py``): it sees neither the course folder
+  (``solutions/``, ``gradebook.db``, other submissions) nor the network, as another user or without
+  capabilities, with memory, process and CPU limits. nbgrader itself, which holds the notebook, the hidden
+  tests and the gradebook, stays outside and reaches the kernel only through its channel. Where no sandbox
+  can be made, grading refuses unless the caller accepts the risk (``sandbox=False``, ``make grade UNSAFE=1``);
+- the assertion helpers the hidden tests use are put back before every test cell, and a kernel that stops
+  reporting failures is caught (``kernel_guard.py``);
 - each student is graded by their own ``nbgrader autograde`` process with a time limit, so a
   submission that hangs or crashes nbgrader costs that student's grade, not the whole run;
 - test cells a learner edited or deleted are restored from the source (``nbgrader_config.py``),
@@ -24,12 +31,19 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..paths import COURSE_ROOT, lake_dir, tools_first_path
+from ..paths import COURSE_ROOT, cache_dir, lake_dir, tools_first_path
+from .kernel_guard import TAMPERED
 from .lake_guard import LakeGuard
 from .notebooks import learner_view
+from .sandbox import (SANDBOX_UID, SandboxSpec, StudentSandbox, Tripwire, python_paths, prepare_student, sandbox_env, sandbox_problem,
+                      writable_copy_for)
 
 #: Wall-clock limit for grading one student's assignment: several times a lesson's warm run.
 STUDENT_TIMEOUT_SECONDS = 30 * 60
+
+
+class SandboxUnavailableError(RuntimeError):
+    """Submissions would run with the grader's rights, and the caller did not accept that."""
 
 
 @dataclass(frozen=True)
@@ -105,6 +119,7 @@ def grade(
     cell_timeout: int | None = None,
     student_timeout: float = STUDENT_TIMEOUT_SECONDS,
     env: dict[str, str] | None = None,
+    sandbox: bool = True,
 ) -> GradingResult:
     """Autograde every submission found in ``submissions``; write and return the grades.
 
@@ -113,7 +128,9 @@ def grade(
     ``feedback`` writes nbgrader's HTML feedback to ``feedback/STUDENT/ASSIGNMENT/``; ``execute=False``
     grades the outputs already in the notebooks (nbgrader's ``--no-execute``); ``cell_timeout``
     overrides nbgrader's per-cell limit from ``nbgrader_config.py``; ``env`` adds environment variables
-    for the kernels (``MLDEPLOY_SPARK``, for instance).
+    for the kernels (``MLDEPLOY_SPARK``, for instance). ``sandbox=False`` runs each kernel with the grader's
+    rights (a learner grading their own notebooks); with ``sandbox=True`` and no sandbox possible here,
+    ``SandboxUnavailableError`` says why.
     """
     submissions = submissions.resolve()
     found = sorted({(path.parent.parent.name, path.parent.name) for path in submissions.glob("*/*/*.ipynb")})
@@ -123,24 +140,43 @@ def grade(
             f"(for example {submissions}/alice/00_deployment_modes/00_deployment_modes.ipynb)."
         )
     grades_csv = (grades_csv or course / "grades.csv").resolve()
+    sandboxed = sandbox and execute
+    if sandboxed and (problem := sandbox_problem()):
+        raise SandboxUnavailableError(problem)
     log: list[str] = []
     problems: list[str] = []
     options = [f"--CourseDirectory.submitted_directory={submissions}", "--force"]
     options += [] if execute else ["--no-execute"]
     options += [] if cell_timeout is None else [f"--Execute.timeout={cell_timeout}"]
-    with tempfile.TemporaryDirectory(prefix="mldeploy-release-") as scratch, LakeGuard(lake_dir()) as lake:
+    with tempfile.TemporaryDirectory(prefix="mldeploy-release-") as scratch, LakeGuard(lake_dir()) as lake, \
+            tempfile.TemporaryDirectory(prefix="mldeploy-grading-") as boxes:
+        kernels = SandboxedKernels(Path(boxes), env, course, submissions, found) if sandboxed else None
         for assignment in sorted({assignment for _, assignment in found}):
             if generate:
                 log.append(release(course, assignment, Path(scratch)))
                 if check_release:
                     problems += release_drift(course, assignment, Path(scratch))
         for student, assignment in found:
+            student_options, student_env = options, env
+            if kernels:
+                box = kernels.for_student(submissions / student / assignment)
+                student_options, student_env = [*options, *box.nbgrader_options()], {**(env or {}), **box.grader_env()}
             try:
-                log.append(nbgrader(course, "autograde", assignment, f"--student={student}", *options,
-                                    timeout=student_timeout, env=env))
+                student_log = nbgrader(course, "autograde", assignment, f"--student={student}", *student_options,
+                                       timeout=student_timeout, env=student_env)
+                log.append(student_log)
+                if TAMPERED in student_log:
+                    problems.append(f"{student}/{assignment}: {TAMPERED} (a submission changed how its kernel "
+                                    f"runs cells): its test cells from then on scored zero")
+                if "DeadKernelError" in student_log or "Kernel died" in student_log:
+                    problems.append(f"{student}/{assignment}: its kernel died (killed by a sandbox limit, or by the "
+                                    f"submission itself); the cells after it failed")
             except (RuntimeError, TimeoutError) as failure:
                 problems.append(f"{student}/{assignment}: not graded: {str(failure).splitlines()[0]}")
                 log.append(str(failure))
+            if kernels and (opened := kernels.tripwire.opened()):
+                problems.append(f"{student}/{assignment}: tried to reach hidden files ({', '.join(opened)}); "
+                                f"it found only stand-ins")
             restored = lake.restore()
             if restored:
                 problems.append(f"{student}/{assignment}: the submission changed the data lake "
@@ -152,6 +188,51 @@ def grade(
     with open(grades_csv, newline="") as handle:
         rows = list(csv.DictReader(handle))
     return GradingResult(grades_csv, rows, "\n".join(log), cell_scores(course, found), problems, course / "autograded")
+
+
+class SandboxedKernels:
+    """One sandbox per student, sharing one copy of the jar caches (see ``sandbox.py``)."""
+
+    #: What the grader keeps in the course folder and a kernel must never read (each gets a stand-in there).
+    SECRETS = ("solutions", "autograded", "submitted", "feedback", "exchange", "release", "gradebook.db", "grades.csv")
+
+    def __init__(self, folder: Path, env: dict[str, str] | None, course: Path, submissions: Path,
+                 found: list[tuple[str, str]]) -> None:
+        self.folder = folder
+        self.uid = SANDBOX_UID if os.geteuid() == 0 else None
+        self.count = 0
+        cache = cache_dir()
+        # The overlay's lower layer must be writable to the kernel's user for Ivy to write beside the jars.
+        lower = cache if self.uid is None else writable_copy_for(self.uid, cache, folder / "cache")
+        self.overlays = {str(cache): str(lower)}
+        self.read_only = [str(path) for path in (*python_paths(), lake_dir())]
+        self.env = sandbox_env({**(env or {}), "MLDEPLOY_LAKE": str(lake_dir()), "MLDEPLOY_CACHE": str(cache)})
+        stand_ins = self.stand_ins(folder / "stand-ins", sorted({assignment for _, assignment in found}))
+        self.decoys = {str(course.resolve() / name): str(stand_ins / name) for name in self.SECRETS}
+        self.decoys[str(submissions)] = str(stand_ins / "submitted")
+        self.tripwire = Tripwire({name: stand_ins / name for name in self.SECRETS})
+
+    @classmethod
+    def stand_ins(cls, folder: Path, assignments: list[str]) -> Path:
+        """Harmless files and folders named like the grader's secrets; opening one trips the wire."""
+        note = "Not available while grading: the grader keeps this outside the sandbox.\n"
+        for name in cls.SECRETS:
+            if "." in name:
+                (folder / name).parent.mkdir(parents=True, exist_ok=True)
+                (folder / name).write_text(note)
+            else:
+                for assignment in assignments:
+                    (folder / name / assignment).mkdir(parents=True, exist_ok=True)
+                    (folder / name / assignment / "README.txt").write_text(note)
+        return folder
+
+    def for_student(self, submission: Path) -> StudentSandbox:
+        # Numbered, not named: a Unix socket's path (the kernel's channel) must stay under 108 bytes.
+        self.count += 1
+        folder = self.folder / f"s{self.count}"
+        spec = SandboxSpec(scratch=str(folder), read_only=self.read_only, overlays=self.overlays, env=self.env,
+                           files_from=str(submission), decoys=self.decoys, drop_to_uid=self.uid)
+        return prepare_student(folder, spec)
 
 
 def cell_scores(course: Path, graded: list[tuple[str, str]]) -> dict[tuple[str, str], dict[str, tuple[float | None, float]]]:

@@ -3,8 +3,9 @@
 - ``notebooks/`` is exactly what ``nbgrader generate_assignment`` makes from ``solutions/`` (no drift);
 - every solution notebook runs top to bottom under nbval in a fresh working folder, and nbgrader,
   grading the outputs of that very run, gives every test cell full marks;
-- the untouched student notebook, executed by nbgrader's own autograde, is graded and fails every
-  test cell: zero, proven cell by cell (not a missing grade that the CSV export writes as 0).
+- the untouched student notebook, executed by nbgrader's own autograde in the grading sandbox, is graded
+  and fails every test cell: zero, proven cell by cell (not a missing grade that the CSV export writes as
+  0), and nothing the lesson does was refused by the sandbox.
 
 Each lesson is executed twice (nbval, and the blank submission): the reference grade reads the nbval
 run's outputs with ``nbgrader autograde --no-execute``. The blank submissions are graded in a
@@ -50,6 +51,8 @@ BLANK_ENV = {"MLDEPLOY_SPARK": "local[1]", "OMP_NUM_THREADS": "1"}
 #: thread spins while it waits, and a 0.5 s fit took 8-40 s (lesson 01: 295 s warm with two threads, 115-140 s
 #: with one, the same outputs).
 NBVAL_ENV = {"OMP_NUM_THREADS": "1"} if OVERLAP else {}
+#: Errors by which the grading sandbox (read-only folders, no network, another user) would refuse a lesson.
+SANDBOX_REFUSALS = ("Permission denied", "Read-only file system", "Network is unreachable", "Operation not permitted")
 
 
 def student_notebook(lesson: Path, root: Path = COURSE_ROOT) -> Path:
@@ -237,3 +240,8 @@ def test_untouched_notebook_is_graded_and_fails_every_test(lesson: Path, blank_g
         and any(output.output_type in ("error", "execute_result") for output in cell.outputs)
     }
     assert verdicts == set(graded_items(lesson)), f"Test cells with no verdict: {set(graded_items(lesson)) - verdicts}"
+    # The blank ran in the grading sandbox: nothing the lesson itself does may be refused there.
+    blocked = [f"{output.ename}: {output.evalue}" for cell in nbformat.read(autograded, as_version=4).cells
+               for output in cell.outputs if output.output_type == "error"
+               and any(refusal in output.evalue for refusal in SANDBOX_REFUSALS)]
+    assert not blocked, f"The grading sandbox refused what {lesson_name(lesson)} needs: {blocked[:3]}"

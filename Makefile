@@ -46,7 +46,6 @@ test: setup
 	$(BIN)/python -m pytest
 
 lab: setup
-	mkdir -p exchange
 	$(BIN)/jupyter lab --ServerApp.root_dir=$(CURDIR) $(JUPYTER_ROOT_FLAG)
 
 release: $(INSTALLED)

@@ -14,8 +14,11 @@ c.CourseDirectory.ignore = [
     ".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback",
     "work", "mlruns", "mlflow.db", "spark-warehouse", "metastore_db", "derby.log",
 ]
-# The default exchange is a system folder (/srv/nbgrader/exchange); keep it inside the course.
+# The default exchange is a system folder (/srv/nbgrader/exchange); keep it inside the course, and make it
+# here, so that every way of starting Jupyter in the course folder (not only `make lab`) finds it and the
+# formgrader does not warn that it "does not exist and could not be created".
 c.Exchange.root = os.path.join(here, "exchange")
+os.makedirs(c.Exchange.root, exist_ok=True)
 # Spark cells (a cold JVM, a first Delta read, a Spark job per request) take far longer than nbgrader's
 # 30 s default; no lesson cell needs 5 minutes, so an endless loop is cut after that and grading goes on.
 c.Execute.timeout = 300

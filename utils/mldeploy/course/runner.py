@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import shutil
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,6 +15,7 @@ from pathlib import Path
 import nbformat
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
+from traitlets.config import Config
 
 from ..paths import COURSE_ROOT
 from .notebooks import copy_without_leftovers, lesson_name, solution_notebooks
@@ -37,15 +39,22 @@ def run_notebook(notebook: Path, workdir: Path, timeout: int = CELL_TIMEOUT_SECO
     copy_without_leftovers(notebook.parent, workdir)
     executed = workdir / notebook.name
     nb = nbformat.read(executed, as_version=4)
-    client = NotebookClient(nb, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(workdir)}})
     started = time.perf_counter()
     status, error = "ok", ""
-    try:
-        client.execute()
-    except CellExecutionError as failure:
-        status, error = "failed", _first_error_line(str(failure))
-    except Exception as failure:  # a dead kernel or a timeout: still report, still save
-        status, error = "failed", f"{type(failure).__name__}: {failure}"[:300]
+    # The kernel's channels as Unix sockets in a private folder (IPC), not TCP on loopback: the same
+    # isolation, and no "Kernel is running over TCP without encryption" warning for every lesson.
+    with tempfile.TemporaryDirectory(prefix="mldeploy-kernel-") as sockets:
+        config = Config()
+        config.KernelManager.transport = "ipc"
+        config.KernelManager.ip = str(Path(sockets) / "k")
+        client = NotebookClient(nb, timeout=timeout, kernel_name="python3", config=config,
+                                resources={"metadata": {"path": str(workdir)}})
+        try:
+            client.execute()
+        except CellExecutionError as failure:
+            status, error = "failed", _first_error_line(str(failure))
+        except Exception as failure:  # a dead kernel or a timeout: still report, still save
+            status, error = "failed", f"{type(failure).__name__}: {failure}"[:300]
     seconds = time.perf_counter() - started
     nbformat.write(nb, executed)
     return LessonRun(lesson_name(notebook), status, seconds, executed, error)

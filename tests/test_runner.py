@@ -1,0 +1,33 @@
+"""``make run``'s lesson runner: a notebook executes in its own folder, over IPC, with nothing alarming printed."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import nbformat
+from nbformat.v4 import new_code_cell, new_notebook
+from traitlets.config.loader import PyFileConfigLoader
+
+from mldeploy.course.runner import run_notebook
+from mldeploy.paths import COURSE_ROOT
+
+
+def test_a_lesson_runs_over_ipc_without_the_tcp_warning(tmp_path: Path, capfd):
+    source = tmp_path / "lesson" / "lesson.ipynb"
+    source.parent.mkdir()
+    nbformat.write(new_notebook(cells=[new_code_cell("import os\nprint(os.getcwd())")],
+                                metadata={"kernelspec": {"name": "python3", "display_name": "Python 3"}}), source)
+    run = run_notebook(source, tmp_path / "run")
+    assert run.status == "ok", run.error
+    printed = nbformat.read(run.executed, as_version=4).cells[0].outputs[0].text.strip()
+    assert Path(printed).resolve() == (tmp_path / "run").resolve()
+    # The kernel's stderr reaches the learner's terminal: no "Kernel is running over TCP without encryption".
+    assert "without encryption" not in capfd.readouterr().err
+
+
+def test_any_jupyter_started_in_the_course_finds_the_exchange(tmp_path: Path):
+    """The formgrader warns when the exchange folder is missing: loading the course's config makes it."""
+    shutil.copy(COURSE_ROOT / "nbgrader_config.py", tmp_path)
+    config = PyFileConfigLoader("nbgrader_config.py", path=str(tmp_path)).load_config()
+    assert Path(config.Exchange.root) == tmp_path / "exchange" and (tmp_path / "exchange").is_dir()

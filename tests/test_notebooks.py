@@ -242,6 +242,6 @@ def test_untouched_notebook_is_graded_and_fails_every_test(lesson: Path, blank_g
     assert verdicts == set(graded_items(lesson)), f"Test cells with no verdict: {set(graded_items(lesson)) - verdicts}"
     # The blank ran in the grading sandbox: nothing the lesson itself does may be refused there.
     blocked = [f"{output.ename}: {output.evalue}" for cell in nbformat.read(autograded, as_version=4).cells
-               for output in cell.outputs if output.output_type == "error"
+               for output in cell.get("outputs", []) if output.output_type == "error"
                and any(refusal in output.evalue for refusal in SANDBOX_REFUSALS)]
     assert not blocked, f"The grading sandbox refused what {lesson_name(lesson)} needs: {blocked[:3]}"

@@ -279,6 +279,17 @@ def test_grading_refuses_without_a_sandbox(course: Path, tmp_path: Path, monkeyp
     assert not (tmp_path / "grades.csv").exists()
 
 
+def test_make_grade_says_why_it_refuses(tmp_path: Path, monkeypatch, capsys):
+    from mldeploy.__main__ import main
+
+    monkeypatch.setattr(grading, "sandbox_problem", lambda: "the grading sandbox needs Linux namespaces, and this is Darwin")
+    (tmp_path / "alice" / ASSIGNMENT).mkdir(parents=True)
+    (tmp_path / "alice" / ASSIGNMENT / NOTEBOOK).write_text("{}")
+    assert main(["grade", str(tmp_path)]) == 2
+    said = capsys.readouterr().err.strip().splitlines()
+    assert len(said) == 1 and "Linux namespaces" in said[0] and said[0].startswith("Not grading:")
+
+
 def test_course_config_cuts_endless_cells_within_minutes():
     config = PyFileConfigLoader("nbgrader_config.py", path=str(COURSE_ROOT)).load_config()
     assert 60 <= config.Execute.timeout <= 300, "A hanging cell must fail within minutes, not 15 per cell."

@@ -71,7 +71,7 @@ def grade(folder: str, grades_csv: str | None, unsafe: bool = False) -> int:
         result = grade(Path(folder), grades_csv=Path(grades_csv) if grades_csv else None, feedback=True,
                        sandbox=not unsafe)
     except SandboxUnavailableError as error:
-        print(f"Not grading: {error}.", file=sys.stderr)
+        print(f"Not grading: {error} (with make: make grade DIR=... UNSAFE=1).", file=sys.stderr)
         return 2
     for row in result.rows:
         print(f"  {row['student_id']:<20} {row['assignment']:<28} {float(row['score']):6.1f} / {float(row['max_score']):.1f}")

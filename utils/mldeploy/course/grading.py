@@ -35,8 +35,8 @@ from ..paths import COURSE_ROOT, cache_dir, lake_dir, tools_first_path
 from .kernel_guard import TAMPERED
 from .lake_guard import LakeGuard
 from .notebooks import learner_view
-from .sandbox import (SANDBOX_UID, SandboxSpec, StudentSandbox, Tripwire, python_paths, prepare_student, sandbox_env, sandbox_problem,
-                      writable_copy_for)
+from .sandbox import (SANDBOX_UID, SandboxSpec, StudentSandbox, Tripwire, prepare_student, python_paths, sandbox_env,
+                      sandbox_problem, writable_copy_for)
 
 #: Wall-clock limit for grading one student's assignment: several times a lesson's warm run.
 STUDENT_TIMEOUT_SECONDS = 30 * 60
@@ -165,12 +165,7 @@ def grade(
                 student_log = nbgrader(course, "autograde", assignment, f"--student={student}", *student_options,
                                        timeout=student_timeout, env=student_env)
                 log.append(student_log)
-                if TAMPERED in student_log:
-                    problems.append(f"{student}/{assignment}: {TAMPERED} (a submission changed how its kernel "
-                                    f"runs cells): its test cells from then on scored zero")
-                if "DeadKernelError" in student_log or "Kernel died" in student_log:
-                    problems.append(f"{student}/{assignment}: its kernel died (killed by a sandbox limit, or by the "
-                                    f"submission itself); the cells after it failed")
+                problems += [f"{student}/{assignment}: {problem}" for problem in execution_problems(student_log)]
             except (RuntimeError, TimeoutError) as failure:
                 problems.append(f"{student}/{assignment}: not graded: {str(failure).splitlines()[0]}")
                 log.append(str(failure))
@@ -181,6 +176,8 @@ def grade(
             if restored:
                 problems.append(f"{student}/{assignment}: the submission changed the data lake "
                                 f"({len(restored)} files, e.g. {restored[0]}); it was restored")
+        if kernels:
+            kernels.tripwire.close()
     if feedback:
         for assignment in sorted({assignment for _, assignment in found}):
             log.append(nbgrader(course, "generate_feedback", assignment, "--force"))
@@ -188,6 +185,18 @@ def grade(
     with open(grades_csv, newline="") as handle:
         rows = list(csv.DictReader(handle))
     return GradingResult(grades_csv, rows, "\n".join(log), cell_scores(course, found), problems, course / "autograded")
+
+
+def execution_problems(autograde_log: str) -> list[str]:
+    """What one student's ``nbgrader autograde`` log says went wrong with the submission's kernel."""
+    problems = []
+    if TAMPERED in autograde_log:
+        problems.append(f"{TAMPERED} (a submission changed how its kernel runs cells): its test cells from then on "
+                        f"scored zero")
+    if "DeadKernelError" in autograde_log or "Kernel died" in autograde_log:
+        problems.append("its kernel died (killed by a sandbox limit, or by the submission itself); the cells after "
+                        "it failed")
+    return problems
 
 
 class SandboxedKernels:

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import ctypes
 import fcntl
+import functools
 import json
 import os
 import platform
@@ -57,6 +58,9 @@ SYSTEM_PATHS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", 
 #: Variables a kernel may inherit from the grader; the rest (tokens, keys, the instructor's paths) stay out.
 ENV_ALLOWED = ("PATH", "LANG", "LANGUAGE", "TZ", "JAVA_HOME", "TERM", "PYDEVD_DISABLE_FILE_VALIDATION")
 ENV_ALLOWED_PREFIXES = ("LC_", "MLDEPLOY_", "OMP_", "OPENBLAS_", "MKL_", "JPY_", "PYSPARK_", "JUPYTER_PLATFORM")
+
+#: This file run as a script (standard library only): starting a kernel does not pay for importing mldeploy.
+LAUNCHER = (sys.executable, "-I", str(Path(__file__).resolve()))
 
 MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC = 1, 2, 4, 8
 MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = 32, 4096, 16384, 1 << 18
@@ -138,7 +142,7 @@ def prepare_student(folder: Path, spec: SandboxSpec) -> StudentSandbox:
     kernel_dir = box.jupyter_path / "kernels" / KERNEL_NAME
     kernel_dir.mkdir(parents=True, exist_ok=True)
     kernel = {
-        "argv": [sys.executable, "-m", "mldeploy.course.sandbox", "kernel", str(spec_path), "--",
+        "argv": [*LAUNCHER, "kernel", str(spec_path), "--",
                  sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
         "display_name": "Python 3 (grading sandbox)",
         "language": "python",
@@ -149,7 +153,6 @@ def prepare_student(folder: Path, spec: SandboxSpec) -> StudentSandbox:
     if spec.drop_to_uid is not None:
         for path in (folder / "home", folder / "home" / "work", box.runtime):
             os.chown(path, spec.drop_to_uid, spec.drop_to_uid)
-        os.chmod(folder, 0o755)
     return box
 
 
@@ -203,8 +206,9 @@ class Tripwire:
         os.close(self.fd)
 
 
+@functools.lru_cache(maxsize=1)
 def sandbox_problem() -> str | None:
-    """Why ``make grade`` cannot sandbox a kernel here, in one line; ``None`` when it can."""
+    """Why ``make grade`` cannot sandbox a kernel here, in one line; ``None`` when it can (asked once a process)."""
     if platform.system() != "Linux":
         return (f"the grading sandbox needs Linux namespaces, and this is {platform.system()}: grade on a Linux "
                 f"machine (or a Linux VM), or pass --unsafe to run submissions with your rights")
@@ -224,8 +228,9 @@ def sandbox_problem() -> str | None:
             return f"the grading sandbox could not start ({error}); pass --unsafe to grade without it"
         if done.returncode != 0 or done.stdout.strip() != "ok":
             reason = (done.stderr.strip().splitlines() or ["no output"])[-1]
-            return (f"the grading sandbox could not start ({reason}); on Linux, user namespaces may be off "
-                    f"(sysctl kernel.unprivileged_userns_clone=1) - or pass --unsafe to grade without it")
+            return (f"the grading sandbox could not start ({reason}); unprivileged user namespaces may be off "
+                    f"(Debian: sysctl kernel.unprivileged_userns_clone=1; Ubuntu 23.10+: "
+                    f"kernel.apparmor_restrict_unprivileged_userns=0), or grade as root - or pass --unsafe")
     return None
 
 
@@ -237,7 +242,7 @@ def outer_command(spec_path: Path, spec: SandboxSpec) -> list[str]:
     command = ["unshare", "--mount", "--net", "--pid", "--ipc", "--uts", "--fork", "--kill-child"]
     if spec.drop_to_uid is None:  # no other user to become: a user namespace, where this user is root alone
         command += ["--user", "--map-root-user"]
-    return [*command, sys.executable, "-m", "mldeploy.course.sandbox", "inside", str(spec_path)]
+    return [*command, *LAUNCHER, "inside", str(spec_path)]
 
 
 def launch_kernel(spec_path: Path, argv: list[str]) -> int:

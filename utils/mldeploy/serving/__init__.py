@@ -3,6 +3,11 @@
 One process hosts several MLflow models in memory behind ``/serving-endpoints/<name>/invocations``, splits
 traffic between them (champion/challenger, canary, shadow), takes config changes without dropping a request,
 logs every request to an inference log, and counts requests, errors and latency percentiles on ``/metrics``.
+Under load it behaves like Model Serving: a served entity's ``workload_size`` limits the requests it scores at
+once (429 beyond a short queue), AI Gateway ``rate_limits`` cap calls per minute per endpoint and per token,
+and ``scale_to_zero_enabled`` unloads an idle model until the next request. Databricks' own clients
+(``mlflow.deployments.get_deploy_client("databricks")``, the SDK's ``WorkspaceClient().serving_endpoints``)
+work against it unchanged: ``DATABRICKS_HOST=http://127.0.0.1:<port>`` and ``DATABRICKS_TOKEN=<token>``.
 
 - ``ServingEndpoint.start(config)``: the server in a background process (notebooks, tests, benchmarks)
 - ``create_app(config)``: the FastAPI app in this process (tests with FastAPI's TestClient)
@@ -10,7 +15,9 @@ logs every request to an inference log, and counts requests, errors and latency 
 
 Modules, one job each: ``config`` (the Databricks shapes, checked), ``routing`` (the seeded split),
 ``models`` (MLflow loading, shared), ``scoring`` (bodies to predictions, and every 4xx), ``service`` (config
-swaps), ``shadow``, ``inference_log``, ``metrics``, ``app`` (HTTP), ``server`` (the handle), ``cli``.
+swaps, and the endpoint as Databricks describes it), ``concurrency`` (workload sizes, the 429 gate),
+``rate_limits`` (AI Gateway calls per minute), ``scale_to_zero``, ``shadow``, ``inference_log``, ``metrics``,
+``app`` (HTTP), ``server`` (the handle), ``cli``.
 """
 
 from typing import Any

@@ -1,26 +1,38 @@
 """The HTTP face of the server: Databricks-style routes on FastAPI, over ``ServingService``.
 
-Routes (every one but ``/health`` asks for the bearer token when one is set):
+Routes (every one but ``/health`` and ``/.well-known/databricks-config`` asks for the bearer token when one is
+set; the server may accept several tokens, one per user):
 
 - ``POST /serving-endpoints/{endpoint}/invocations`` — the traffic split picks the served model
 - ``POST /serving-endpoints/{endpoint}/served-models/{served}/invocations`` — one served model, no split
 - ``POST /model/{registered name}/{version, stage or alias}/invocations`` — the legacy per-version routes
 - ``GET|POST /api/2.0/serving-endpoints``, ``GET|DELETE /api/2.0/serving-endpoints/{name}``,
-  ``PUT /api/2.0/serving-endpoints/{name}/config`` — the serving-endpoints API, in its shapes
+  ``PUT /api/2.0/serving-endpoints/{name}/config``, ``PUT .../{name}/ai-gateway``, ``PUT .../{name}/rate-limits``,
+  ``PATCH .../{name}/tags`` — the serving-endpoints API, in its shapes, so that Databricks' own clients
+  (``mlflow.deployments.get_deploy_client("databricks")``, the SDK's ``WorkspaceClient().serving_endpoints``)
+  work against this server unchanged with ``DATABRICKS_HOST=http://127.0.0.1:<port>``
+- ``GET /.well-known/databricks-config`` — the host metadata those clients ask for before anything else
 - ``GET /metrics`` (Prometheus text), ``POST /inference-log/flush``, ``GET /health``, ``GET /version``
 
-Scoring runs on the event loop thread rather than a thread pool: a one-row model call is shorter than a
-thread hand-off, and one process scores one request at a time under the GIL anyway (a version that moved
-scoring to worker threads under concurrency measured no faster on 2 cores). Config changes load models on a
-worker thread, so requests keep flowing while a new version loads.
+A served model without a concurrency limit is scored on the event loop thread rather than a thread pool: a
+one-row model call is shorter than a thread hand-off, and one process scores one request at a time under the
+GIL anyway (a version that moved scoring to worker threads under concurrency measured no faster on 2 cores).
+One with a ``workload_size`` is scored on worker threads, as many at once as its size allows
+(``concurrency``). An endpoint's AI Gateway rate limits are checked before a request is routed
+(``rate_limits``); a served model with ``scale_to_zero_enabled`` leaves memory when idle and comes back with
+the next request (``scale_to_zero``). Config changes load models on a worker thread, so requests keep flowing
+while a new version loads.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import json
 import os
+import re
 import time
+from contextlib import nullcontext
 import uuid
 from datetime import datetime, timezone
 from pathlib import Path
@@ -37,8 +49,10 @@ from .config import (TOKEN_VARIABLE, ConfigError, ServerConfig, load_server_conf
 from .events import EventPublisher
 from .inference_log import InferenceLog
 from .metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
-from .metrics import ServingMetrics
+from .metrics import CapacityCollector, ServingMetrics
 from .models import LoadedModel
+from .rate_limits import RateLimiter, parse_ai_gateway, parse_rate_limits
+from .scale_to_zero import ScaleToZero
 from .scoring import RequestError, decode_body, model_input, predict, predictions_json, take_client_request_id
 from .service import EndpointState, ServingService
 from .shadow import ShadowWorker
@@ -49,7 +63,15 @@ _HTTP_CODES = {400: "BAD_REQUEST", 401: "UNAUTHENTICATED", 403: "PERMISSION_DENI
 _ROUTES_HELP = ("POST /serving-endpoints/<name>/invocations, POST /serving-endpoints/<name>/served-models/<served>/"
                 "invocations, POST /model/<registered model>/<version or stage>/invocations, GET /metrics, "
                 "GET|POST /api/2.0/serving-endpoints, GET|DELETE /api/2.0/serving-endpoints/<name>, "
-                "PUT /api/2.0/serving-endpoints/<name>/config")
+                "PUT /api/2.0/serving-endpoints/<name>/config, PUT /api/2.0/serving-endpoints/<name>/ai-gateway, "
+                "PUT /api/2.0/serving-endpoints/<name>/rate-limits, PATCH /api/2.0/serving-endpoints/<name>/tags")
+#: What ``GET /.well-known/databricks-config`` answers: Databricks' clients read a workspace host's metadata there
+#: before their first call (databricks-sdk's ``Config._resolve_host_metadata``; a 404 makes them log a warning on
+#: every client created). A workspace, one fixed id, and no ``oidc_endpoint``: this server takes bearer tokens
+#: only, so the SDK's OAuth discovery stays unset.
+HOST_METADATA = {"workspace_id": "1", "host_type": "WORKSPACE_HOST"}
+#: Who calls when the server asks for no token: every caller is this one user (for per-user rate limits).
+ANONYMOUS = "anonymous"
 
 
 def _error(status: int, message: str, code: str | None = None) -> Response:
@@ -62,10 +84,16 @@ class ServingApp:
 
     def __init__(self, server: ServerConfig, auth_token: str | None, inference_log: str | os.PathLike | None) -> None:
         self.server = server
-        self.auth = None if not auth_token else f"Bearer {auth_token}".encode()
+        # One or more tokens (comma- or space-separated), each a user: Authorization headers to accept.
+        self.auth = [f"Bearer {token}".encode() for token in re.split(r"[\s,]+", auth_token or "") if token]
         self.metrics = ServingMetrics()
         self.log = InferenceLog(inference_log)
         self.service = ServingService(server)
+        self.rate_limiter = RateLimiter()
+        self.scaler = ScaleToZero(self.service, server.scale_to_zero_after_seconds,
+                                  server.scale_from_zero_timeout_seconds)
+        self._reaper: asyncio.Task | None = None
+        self.metrics.register(CapacityCollector(self._gates, lambda: self.rate_limiter.refused, self._scaling))
         self.shadows = ShadowWorker(self._score_shadow, on_drop=self._count_drop)
         self.events = None if server.events is None else EventPublisher(**server.events)
         self._closed = False
@@ -75,16 +103,39 @@ class ServingApp:
 
     # --- the pieces of a request ----------------------------------------------------------------------
 
-    def authorize(self, request: Request) -> None:
-        if self.auth is None:
-            return
+    def _gates(self) -> list[tuple[str, str, Any]]:
+        return [(name, served, gate) for name, state in self.service.endpoints.items()
+                for served, gate in state.gates.items()]
+
+    def _scaling(self) -> list[tuple[str, str, bool, int, int]]:
+        """(endpoint, served model, loaded, times scaled to zero, times loaded again) per scale-to-zero model."""
+        scaler = self.scaler
+        return [(name, served, state.models[served].model is not None,
+                 scaler.scaled_to_zero.get(state.models[served].uri, 0),
+                 scaler.scaled_from_zero.get(state.models[served].uri, 0))
+                for name, state in self.service.endpoints.items() for served in sorted(state.scale_to_zero)]
+
+    async def start(self) -> None:
+        """At start-up: begin unloading idle scale-to-zero models."""
+        self._reaper = asyncio.ensure_future(self.scaler.run())
+
+    def authorize(self, request: Request) -> str:
+        """The calling user (which token, never the token itself), or RequestError 401."""
+        if not self.auth:
+            return ANONYMOUS
         given = request.headers.get("authorization")
         if given is None:
             raise RequestError(401, "UNAUTHENTICATED", "This server needs a bearer token: send the header "
                                "'Authorization: Bearer <token>'.")
-        if not hmac.compare_digest(given.encode(), self.auth):
+        given_bytes = given.encode()
+        user = None
+        for number, expected in enumerate(self.auth, start=1):  # compare with all: the time tells nothing
+            if hmac.compare_digest(given_bytes, expected):
+                user = f"user-{number}"
+        if user is None:
             raise RequestError(401, "UNAUTHENTICATED", "The bearer token is wrong (or the header is not "
                                "'Authorization: Bearer <token>').")
+        return user
 
     async def read_body(self, request: Request) -> bytes:
         limit = self.server.max_request_bytes
@@ -110,37 +161,54 @@ class ServingApp:
         model: LoadedModel | None = None
         label, served_name, body, payload = endpoint or "", "", b"", None
         client_id = request.headers.get("client-request-id")
+        headers: dict[str, str] = {}
         try:
-            self.authorize(request)
+            user = self.authorize(request)
+            gate = None
             if legacy is not None:
                 label = f"model/{legacy[0]}/{legacy[1]}"
                 model = await self._legacy(*legacy)
                 served_name = f"{legacy[0]}-{model.uri.rsplit('/', 1)[-1]}"
             else:
                 state = self.service.endpoints.get(endpoint)  # one snapshot for the whole request
+                if state is None and endpoint in self.service.pending:
+                    raise RequestError(503, "TEMPORARILY_UNAVAILABLE", f"Endpoint {endpoint!r} is being created: its "
+                                       "models are loading. Retry in a moment, or wait until its state.ready is READY "
+                                       "(the SDK's create_and_wait does).", headers={"Retry-After": "1"})
                 if state is None:
-                    raise RequestError(404, "RESOURCE_DOES_NOT_EXIST", f"No endpoint {endpoint!r}; this server hosts "
-                                       f"{sorted(self.service.endpoints)}.")
+                    raise self._missing(endpoint)
                 if served is not None and served not in state.models:
                     raise RequestError(404, "RESOURCE_DOES_NOT_EXIST", f"Endpoint {endpoint!r} has no served model "
                                        f"{served!r}; it serves {sorted(state.models)}.")
+                if state.config.rate_limits:
+                    self.rate_limiter.check(state.config.name, state.config.rate_limits, user)
                 served_name = served or state.router.choose()
                 model = state.models[served_name]
+                gate = state.gates.get(served_name)
             body = await self.read_body(request)
             payload = decode_body(body, request.headers.get("content-type"))
             client_id = take_client_request_id(payload, client_id)
-            answer, status = _score(payload, model, served_name), 200
+            # Scale to zero: the model stays in memory while in use, and is loaded again first if it left.
+            scaled = state is not None and served_name in state.scale_to_zero
+            async with (self.scaler.using(model, gate.label if gate else f"served model {served_name!r}")
+                        if scaled else nullcontext()):
+                if gate is None:  # no concurrency limit: scored here, on the event loop
+                    answer = _score(payload, model, served_name)
+                else:  # a place among the served model's `limit`, on a worker thread, or 429
+                    answer = await gate.run(_score, payload, model, served_name)
+            status = 200
         except RequestError as refused:
             answer, status = refused.to_json(), refused.status
+            headers.update(refused.headers)
         except Exception as error:  # a model that fails on valid input: say so, keep serving
             answer = json.dumps({"error_code": "INTERNAL_ERROR", "message": f"The model {served_name!r} failed: "
                                  f"{type(error).__name__}: {error}"})
             status = 500
         elapsed = time.perf_counter() - started
         self._record(request_id, label, served_name, model, state, "live", status, elapsed, body, answer, client_id)
-        if state is not None and payload is not None and state.config.shadows and served is None:
+        if state is not None and payload is not None and state.config.shadows and served is None and status != 429:
             self.shadows.submit((request_id, client_id, state, payload, body))
-        headers = {"x-request-id": request_id}
+        headers["x-request-id"] = request_id
         if served_name:
             headers["served-model-name"] = served_name
         return Response(answer, status_code=status, media_type=JSON, headers=headers)
@@ -206,14 +274,27 @@ class ServingApp:
     def endpoint(self, name: str) -> EndpointState:
         state = self.service.endpoints.get(name)
         if state is None:
-            raise RequestError(404, "RESOURCE_DOES_NOT_EXIST", f"No endpoint {name!r}; this server hosts "
-                               f"{sorted(self.service.endpoints)}.")
+            raise self._missing(name)
         return state
+
+    def _missing(self, name: str) -> RequestError:
+        return RequestError(404, "RESOURCE_DOES_NOT_EXIST", f"No endpoint {name!r}; this server hosts "
+                            f"{sorted(self.service.endpoints)}.")
+
+    def describe(self, name: str) -> Response:
+        """``GET /api/2.0/serving-endpoints/{name}``'s answer (an endpoint being created included)."""
+        try:
+            described = self.service.describe(name)
+        except KeyError:
+            raise self._missing(name) from None
+        return Response(json.dumps(described, default=str), media_type=JSON)
 
     def close(self) -> None:
         """Score the shadow copies still queued, write the log, stop both threads; safe to call twice."""
         if not self._closed:
             self._closed = True
+            if self._reaper is not None:
+                self._reaper.cancel()
             self.shadows.drain()
             self.shadows.close()
             self.log.close()
@@ -251,11 +332,12 @@ def create_app(config: ServerConfig | dict | str | os.PathLike, auth_token: str 
     serving = ServingApp(server, token, folder)
     app = FastAPI(title="mldeploy model serving", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.serving = serving
+    app.router.add_event_handler("startup", serving.start)
     app.router.add_event_handler("shutdown", serving.close)
 
     @app.exception_handler(RequestError)
     async def refused(_request: Request, error: RequestError) -> Response:
-        return Response(error.to_json(), status_code=error.status, media_type=JSON)
+        return Response(error.to_json(), status_code=error.status, media_type=JSON, headers=error.headers)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, error: StarletteHTTPException) -> Response:
@@ -274,6 +356,10 @@ def create_app(config: ServerConfig | dict | str | os.PathLike, auth_token: str 
     @app.get("/ping")
     async def health() -> Response:
         return Response(json.dumps({"status": "ok", "endpoints": sorted(serving.service.endpoints)}), media_type=JSON)
+
+    @app.get("/.well-known/databricks-config")
+    async def host_metadata() -> Response:
+        return Response(json.dumps(HOST_METADATA), media_type=JSON)
 
     @app.get("/version")
     async def version() -> Response:
@@ -310,39 +396,91 @@ def create_app(config: ServerConfig | dict | str | os.PathLike, auth_token: str 
     @app.get("/api/2.0/serving-endpoints")
     async def list_endpoints(request: Request) -> Response:
         serving.authorize(request)
-        endpoints = [state.describe() for state in serving.service.endpoints.values()]
-        return Response(json.dumps({"endpoints": endpoints}, default=str), media_type=JSON)
+        return Response(json.dumps({"endpoints": serving.service.describe_all()}, default=str), media_type=JSON)
 
     @app.get("/api/2.0/serving-endpoints/{name}")
     async def get_endpoint(request: Request, name: str) -> Response:
         serving.authorize(request)
-        return Response(json.dumps(serving.endpoint(name).describe(), default=str), media_type=JSON)
+        return serving.describe(name)
 
     @app.post("/api/2.0/serving-endpoints")
     async def create_endpoint(request: Request) -> Response:
         spec = await serving.read_json(request)
         state = await _apply(lambda: serving.service.apply(parse_endpoint(spec), create=True))
-        return Response(json.dumps(state.describe(), default=str), media_type=JSON)
+        return serving.describe(state.config.name)
 
     @app.put("/api/2.0/serving-endpoints/{name}/config")
     async def update_config(request: Request, name: str) -> Response:
         config = await serving.read_json(request)
         serving.endpoint(name)
-        state = await _apply(lambda: serving.service.apply(parse_endpoint_config(name, config)))
-        return Response(json.dumps(state.describe(), default=str), media_type=JSON)
+        await _apply(lambda: serving.service.apply(parse_endpoint_config(name, config)))
+        return serving.describe(name)
+
+    @app.put("/api/2.0/serving-endpoints/{name}/ai-gateway")
+    async def put_ai_gateway(request: Request, name: str) -> Response:
+        body = await serving.read_json(request)
+        serving.endpoint(name)
+        gateway, limits = _checked(parse_ai_gateway, body)
+        await _apply(lambda: serving.service.update_endpoint(name, gateway=gateway, rate_limits=limits))
+        return Response(json.dumps(gateway), media_type=JSON)
+
+    @app.put("/api/2.0/serving-endpoints/{name}/rate-limits")
+    async def put_rate_limits(request: Request, name: str) -> Response:
+        body = await serving.read_json(request)
+        serving.endpoint(name)
+        if not isinstance(body, dict) or set(body) - {"rate_limits"}:
+            raise RequestError(400, "INVALID_PARAMETER_VALUE", "The body is {\"rate_limits\": [{\"calls\": 100, "
+                               "\"key\": \"endpoint\", \"renewal_period\": \"minute\"}]}.")
+        limits = _checked(parse_rate_limits, body.get("rate_limits", []))
+        gateway = {key: value for key, value in serving.endpoint(name).config.gateway.items() if key != "rate_limits"}
+        listed = [limit.to_dict() for limit in limits]
+        gateway = {**gateway, **({"rate_limits": listed} if listed else {})}
+        await _apply(lambda: serving.service.update_endpoint(name, gateway=gateway, rate_limits=limits))
+        return Response(json.dumps({"rate_limits": listed}), media_type=JSON)
+
+    @app.patch("/api/2.0/serving-endpoints/{name}/tags")
+    async def patch_tags(request: Request, name: str) -> Response:
+        body = await serving.read_json(request)
+        state = serving.endpoint(name)
+        tags = _checked(_patched_tags, state.config.meta.get("tags", []), body)
+        await _apply(lambda: serving.service.update_endpoint(name, meta={**state.config.meta, "tags": tags}))
+        return Response(json.dumps({"tags": tags}), media_type=JSON)
 
     @app.delete("/api/2.0/serving-endpoints/{name}")
     async def delete_endpoint(request: Request, name: str) -> Response:
         serving.authorize(request)
         serving.endpoint(name)
-        serving.service.delete(name)
+        await _apply(lambda: serving.service.delete(name))  # on a worker thread: a config may be loading
+        serving.rate_limiter.forget(name)
         return Response("{}", media_type=JSON)
 
     return app
 
 
-async def _apply(change: Any) -> EndpointState:
-    """Run a config change on a worker thread (loading can take seconds); its mistakes are 400s."""
+def _checked(parse: Any, *args: Any) -> Any:
+    """``parse(*args)``, its ConfigError a 400 with the message."""
+    try:
+        return parse(*args)
+    except ConfigError as error:
+        raise RequestError(400, "INVALID_PARAMETER_VALUE", str(error)) from None
+
+
+def _patched_tags(tags: list[dict[str, Any]], body: Any) -> list[dict[str, Any]]:
+    """``PATCH .../tags``: ``{"add_tags": [{"key", "value"}], "delete_tags": [key, ...]}`` applied to ``tags``."""
+    usage = 'The body is {"add_tags": [{"key": "team", "value": "delays"}], "delete_tags": ["old-key"]}.'
+    if not isinstance(body, dict) or set(body) - {"add_tags", "delete_tags"}:
+        raise ConfigError(usage)
+    added, deleted = body.get("add_tags", []), body.get("delete_tags", [])
+    if (not isinstance(added, list) or not all(isinstance(tag, dict) and isinstance(tag.get("key"), str)
+                                               and set(tag) <= {"key", "value"} for tag in added)
+            or not isinstance(deleted, list) or not all(isinstance(key, str) for key in deleted)):
+        raise ConfigError(usage)
+    replaced = {tag["key"] for tag in added} | set(deleted)
+    return [tag for tag in tags if tag["key"] not in replaced] + added
+
+
+async def _apply(change: Any) -> Any:
+    """Run a change of the endpoint table on a worker thread (it waits while a config loads); its mistakes are 400s."""
     try:
         return await run_in_threadpool(change)
     except ConfigError as error:

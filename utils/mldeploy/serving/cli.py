@@ -4,16 +4,20 @@ A config file (JSON or YAML) in the Databricks shapes::
 
     {"endpoints": [{"name": "flights",
                     "config": {"served_entities": [
-                                   {"name": "champion", "entity_name": "flight_delay", "entity_version": "1"},
-                                   {"name": "challenger", "entity_name": "flight_delay", "entity_version": "2"}],
+                                   {"name": "champion", "entity_name": "flight_delay", "entity_version": "1",
+                                    "workload_size": "Small"},
+                                   {"name": "challenger", "entity_name": "flight_delay", "entity_version": "2",
+                                    "workload_size": "Small", "scale_to_zero_enabled": true}],
                                "traffic_config": {"routes": [
                                    {"served_model_name": "champion", "traffic_percentage": 80},
-                                   {"served_model_name": "challenger", "traffic_percentage": 20}]}}}],
-     "inference_log": "work/inference_log"}
+                                   {"served_model_name": "challenger", "traffic_percentage": 20}]}},
+                    "ai_gateway": {"rate_limits": [{"calls": 600, "key": "user", "renewal_period": "minute"}]}}],
+     "inference_log": "work/inference_log", "scale_to_zero_after_seconds": 1800}
 
-The bearer token comes from $MLDEPLOY_SERVING_TOKEN (or the config's auth_token); the models from the MLflow
-tracking server in $MLFLOW_TRACKING_URI (default: this folder's MLflow database). Model calls use one OpenMP
-thread each unless $OMP_NUM_THREADS says otherwise (see ``serve``).
+The bearer token comes from $MLDEPLOY_SERVING_TOKEN (several, comma-separated, are several users; or the
+config's auth_token); the models from the MLflow tracking server in $MLFLOW_TRACKING_URI (default: this
+folder's MLflow database). Model calls use one OpenMP thread each unless $OMP_NUM_THREADS says otherwise (see
+``serve``).
 """
 
 from __future__ import annotations

@@ -2,10 +2,14 @@
 
 A learner who later writes the same JSON for Databricks Model Serving should find nothing to unlearn, so the
 server reads the cloud's shapes: ``served_entities`` (``entity_name``/``entity_version``) or the older
-``served_models`` (``model_name``/``model_version``), and ``traffic_config.routes``. Fields that mean nothing
-on a laptop (``workload_size``, ``scale_to_zero_enabled``...) are kept and reported back, never rejected.
-Local additions, each optional: ``model_uri`` (serve a model that is not registered), ``shadow: true`` (see
-a copy of the traffic, answer nobody) and ``traffic_seed`` (a reproducible split).
+``served_models`` (``model_name``/``model_version``), and ``traffic_config.routes``. A served entity's
+``workload_size`` (or ``min/max_provisioned_concurrency``) limits how many requests it scores at once
+(``concurrency``) and ``scale_to_zero_enabled`` lets it leave memory when idle (``scale_to_zero``); beside the
+``config``, an endpoint's ``ai_gateway.rate_limits`` (or the older ``rate_limits``) limit calls per minute
+(``rate_limits``). Fields that mean nothing on a laptop (``workload_type``, ``tags``, ``description``...) are
+kept and reported back, never rejected. Local additions, each optional:
+``model_uri`` (serve a model that is not registered), ``shadow: true`` (see a copy of the traffic, answer
+nobody) and ``traffic_seed`` (a reproducible split).
 
 Every mistake raises ``ConfigError`` naming the field and what to write instead: a server that refuses a
 bad config up front is easier to debug than one that routes traffic oddly.
@@ -15,7 +19,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +28,7 @@ from ..registry import STAGES
 #: Served-model and endpoint names end up in URLs: keep them to URL-safe characters.
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")
 #: The environment variable holding the bearer token, so a token never sits in a config file or a command line.
+#: Several tokens, separated by commas, give several users (each counted apart by a per-user rate limit).
 TOKEN_VARIABLE = "MLDEPLOY_SERVING_TOKEN"
 #: The fields this module reads from a served entity; everything else is reported back as given.
 _SERVED_KEYS = {"name", "entity_name", "entity_version", "model_name", "model_version", "model_uri", "shadow",
@@ -44,6 +49,9 @@ class ServedModel:
     entity_version: str | None = None
     shadow: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
+    concurrency: int | None = None  # requests scored at once, from workload_size or max_provisioned_concurrency
+    concurrency_source: str = ""  # which field set it, for messages: "workload_size Small"
+    scale_to_zero: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         """The Databricks shape, with the fields that have no local meaning reported as given."""
@@ -65,6 +73,12 @@ class EndpointConfig:
     routes: dict[str, int]
     traffic_seed: int | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    # Beside the config: the endpoint's ai_gateway as reported, the rate limits it enforces, and endpoint fields
+    # with no local meaning (tags, description, route_optimized...), reported as given. A PUT of the config
+    # alone keeps them.
+    gateway: dict[str, Any] = field(default_factory=dict)
+    rate_limits: tuple[Any, ...] = ()  # rate_limits.RateLimit
+    meta: dict[str, Any] = field(default_factory=dict)
 
     def served_model(self, name: str) -> ServedModel | None:
         return next((served for served in self.served if served.name == name), None)
@@ -97,6 +111,9 @@ class ServerConfig:
     max_request_bytes: int = 5 * 1024 * 1024
     legacy_routes: bool = True
     events: dict[str, str] | None = None  # {"bootstrap_servers", "topic"}: publish each prediction (events.py)
+    queue_size: int | None = None  # requests waiting per served entity with a concurrency limit (default: the limit)
+    scale_to_zero_after_seconds: int = 1800  # idle time before a scale-to-zero served model is unloaded
+    scale_from_zero_timeout_seconds: int = 30  # a request waits this long for it to load again, then gets 503
 
 
 def _check_name(name: Any, what: str) -> str:
@@ -168,9 +185,17 @@ def parse_served(spec: Any, position: int, older: bool) -> tuple[ServedModel, in
     if not isinstance(shadow, bool):
         raise ConfigError(f"{where}.shadow must be true or false, not {shadow!r}.")
     percent = spec.get("traffic_percentage")
+    scale_to_zero = spec.get("scale_to_zero_enabled", False)
+    if not isinstance(scale_to_zero, bool):
+        raise ConfigError(f"{where}.scale_to_zero_enabled must be true or false, not {scale_to_zero!r}.")
+    from .concurrency import concurrency_limit
+
+    limit = concurrency_limit(spec, where)
     extra = {k: v for k, v in spec.items() if k not in _SERVED_KEYS}
     served = ServedModel(name=name, model_uri=model_uri.strip(), entity_name=entity_name,
-                         entity_version=entity_version, shadow=shadow, extra=extra)
+                         entity_version=entity_version, shadow=shadow, extra=extra,
+                         concurrency=limit[0] if limit else None, concurrency_source=limit[1] if limit else "",
+                         scale_to_zero=scale_to_zero)
     return served, None if percent is None else _percentage(percent, f"{where}.traffic_percentage")
 
 
@@ -198,8 +223,11 @@ def parse_endpoint_config(name: str, config: Any) -> EndpointConfig:
     seed = config.get("traffic_seed")
     if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
         raise ConfigError(f"traffic_seed must be a whole number (or left out), not {seed!r}.")
+    if config.get("name", name) != name:  # the Databricks SDK's EndpointCoreConfigInput carries the endpoint's name
+        raise ConfigError(f"The config names endpoint {config['name']!r} but is for endpoint {name!r}: drop the "
+                          "config's name or make it match.")
     extra = {k: v for k, v in config.items()
-             if k not in {"served_entities", "served_models", "traffic_config", "traffic_seed"}}
+             if k not in {"served_entities", "served_models", "traffic_config", "traffic_seed", "name"}}
     return EndpointConfig(name=name, served=served, routes=routes, traffic_seed=seed, extra=extra)
 
 
@@ -245,14 +273,35 @@ def _routes(endpoint: str, traffic: Any, served: tuple[ServedModel, ...], inline
     return routes
 
 
+#: Fields of an endpoint beside its name and config that the server reads (the rest go to ``meta``).
+_GATEWAY_KEYS = ("ai_gateway", "rate_limits")
+#: Endpoint fields (beside name and config) Databricks takes at creation; reported back as given.
+ENDPOINT_FIELDS = ("tags", "description", "route_optimized", "budget_policy_id", "email_notifications",
+                   "telemetry_config", "usage_policy_id")
+
+
 def parse_endpoint(spec: Any) -> EndpointConfig:
-    """An endpoint as ``POST /api/2.0/serving-endpoints`` takes it: ``{"name": ..., "config": {...}}``."""
+    """An endpoint as ``POST /api/2.0/serving-endpoints`` takes it: ``{"name", "config", "ai_gateway", "tags"...}``."""
     if not isinstance(spec, dict) or "name" not in spec:
         raise ConfigError("An endpoint is {\"name\": \"flights\", \"config\": {\"served_entities\": [...]}}.")
     config = spec.get("config")
+    outside = {k: v for k, v in spec.items() if k in (*_GATEWAY_KEYS, *ENDPOINT_FIELDS)}
     if config is None:  # tolerate the config's fields written beside the name
-        config = {k: v for k, v in spec.items() if k != "name"}
-    return parse_endpoint_config(spec["name"], config)
+        config = {k: v for k, v in spec.items() if k != "name" and k not in outside}
+    elif unknown := sorted(set(spec) - {"name", "config", *outside}):
+        raise ConfigError(f"Unknown endpoint field(s) {unknown}: an endpoint has name, config, ai_gateway and "
+                          f"{', '.join(ENDPOINT_FIELDS)}.")
+    from .rate_limits import parse_ai_gateway, parse_rate_limits
+
+    endpoint = parse_endpoint_config(spec["name"], config)
+    gateway, limits = parse_ai_gateway(outside.get("ai_gateway", {}))
+    if "rate_limits" in outside:  # the older endpoint-level list: the same limits, reported under ai_gateway
+        if limits:
+            raise ConfigError("Give rate limits once: in ai_gateway.rate_limits or the older rate_limits, not both.")
+        limits = parse_rate_limits(outside["rate_limits"])
+        gateway = {**gateway, "rate_limits": [limit.to_dict() for limit in limits]} if limits else gateway
+    meta = {k: v for k, v in outside.items() if k not in _GATEWAY_KEYS}
+    return replace(endpoint, gateway=gateway, rate_limits=limits, meta=meta)
 
 
 def parse_server_config(raw: dict[str, Any]) -> ServerConfig:
@@ -268,7 +317,8 @@ def parse_server_config(raw: dict[str, Any]) -> ServerConfig:
     if len(set(names)) != len(names):
         raise ConfigError(f"Two endpoints share a name in {names}: endpoint names must be unique.")
     options = {"host": str, "port": int, "auth_token": str, "inference_log": str, "max_request_bytes": int,
-               "legacy_routes": bool}
+               "legacy_routes": bool, "queue_size": int, "scale_to_zero_after_seconds": int,
+               "scale_from_zero_timeout_seconds": int}
     if "endpoints" in raw and (unknown := sorted(set(raw) - set(options) - {"endpoints", "events"})):
         raise ConfigError(f"Unknown server setting(s) {unknown}; the settings are {sorted(options)}, `events` and "
                           "`endpoints`.")
@@ -285,6 +335,12 @@ def parse_server_config(raw: dict[str, Any]) -> ServerConfig:
         chosen[key] = value
     if not 0 < chosen.get("port", 8080) < 65536 or chosen.get("max_request_bytes", 1) <= 0:
         raise ConfigError("port must be 1-65535 and max_request_bytes a positive number of bytes.")
+    if chosen.get("queue_size", 0) < 0:
+        raise ConfigError("queue_size must be 0 or more: the requests a served entity holds waiting beyond its "
+                          "concurrency limit.")
+    for key in ("scale_to_zero_after_seconds", "scale_from_zero_timeout_seconds"):
+        if chosen.get(key, 1) < 1:
+            raise ConfigError(f"{key} must be a whole number of seconds, at least 1.")
     from .events import check_events_config
 
     return ServerConfig(endpoints=endpoints, events=check_events_config(raw.get("events")), **chosen)

@@ -4,6 +4,9 @@ Promotion and rollback re-route traffic between models already in memory, so loa
 *resolved* URI: ``models:/flights/Production`` or ``models:/flights@champion`` is turned into the version
 number it names at the moment the config is applied (as Databricks pins a version per served entity), and a
 model already loaded under that version is reused rather than loaded a second time.
+
+A model scaled to zero (``scale_to_zero``) keeps its ``LoadedModel`` (URI, schema) with ``model`` None until
+``reload`` (or a config that names it) loads it again.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ class LoadedModel:
     """A pyfunc model in memory, with what error messages need to say about its input."""
 
     uri: str
-    model: Any  # mlflow.pyfunc.PyFuncModel
+    model: Any  # mlflow.pyfunc.PyFuncModel; None while scaled to zero
     input_schema: Any  # mlflow.types.Schema or None
     accepts_params: bool
 
@@ -68,7 +71,23 @@ class ModelLoader:
         with self._lock:  # one load at a time: two configs naming one model load it once
             if uri not in self._models:
                 self._models[uri] = _load(uri)
+            elif self._models[uri].model is None:  # scaled to zero: a config that names it loads it again
+                self._models[uri].model = _load(uri).model
             return self._models[uri]
+
+    def reload(self, model: LoadedModel) -> None:
+        """Load a model scaled to zero again, in place (every state holding it sees it); ConfigError on failure."""
+        with self._lock:
+            if model.model is None:
+                model.model = _load(model.uri).model
+
+    @staticmethod
+    def unload(model: LoadedModel) -> None:
+        """Let go of the pyfunc (scale to zero); its URI and schema stay for messages and a later ``reload``.
+
+        No lock: one assignment, made from the event loop, which must never wait for a load to finish.
+        """
+        model.model = None
 
     def keep_only(self, uris: set[str]) -> None:
         with self._lock:

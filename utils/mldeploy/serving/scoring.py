@@ -33,12 +33,14 @@ CLIENT_REQUEST_ID = "client_request_id"
 class RequestError(Exception):
     """A request the server refuses: HTTP status, an error code (Databricks' names) and a message."""
 
-    def __init__(self, status: int, error_code: str, message: str, model: LoadedModel | None = None) -> None:
+    def __init__(self, status: int, error_code: str, message: str, model: LoadedModel | None = None,
+                 headers: dict[str, str] | None = None) -> None:
         super().__init__(message)
         self.status = status
         self.error_code = error_code
         self.message = message
         self.model = model
+        self.headers = headers or {}  # e.g. Retry-After on a 429, which Databricks' clients wait for
 
     def to_json(self) -> str:
         body: dict[str, Any] = {"error_code": self.error_code, "message": self.message}

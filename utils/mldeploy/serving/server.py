@@ -16,6 +16,7 @@ import json
 import os
 import sys
 import uuid
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -64,13 +65,15 @@ class ServingEndpoint:
         self.client = httpx.Client(base_url=self.url, headers=headers, timeout=60)
 
     @classmethod
-    def start(cls, config: dict[str, Any] | str | os.PathLike, port: int = 8080, token: str | None = None,
-              inference_log: str | os.PathLike | None = "inference_log", timeout: float = 180) -> ServingEndpoint:
+    def start(cls, config: dict[str, Any] | str | os.PathLike, port: int = 8080,
+              token: str | Sequence[str] | None = None, inference_log: str | os.PathLike | None = "inference_log",
+              timeout: float = 180) -> ServingEndpoint:
         """Start a server for ``config`` (dict or JSON/YAML file) on loopback; returns once every model loaded.
 
         ``token``: require ``Authorization: Bearer <token>`` (passed to the server in its environment, never on
-        its command line). ``inference_log``: a folder, relative to ``work/``; None for no log. The models come
-        from this process's MLflow tracking and registry URIs.
+        its command line); a list of tokens gives several users (per-user rate limits count each one), and this
+        handle sends the first. ``inference_log``: a folder, relative to ``work/``; None for no log. The models
+        come from this process's MLflow tracking and registry URIs.
         """
         import mlflow
 
@@ -89,15 +92,16 @@ class ServingEndpoint:
         written = lesson_dir() / "serving" / f"config-{uuid.uuid4().hex[:8]}.json"
         written.parent.mkdir(parents=True, exist_ok=True)
         written.write_text(json.dumps(raw, indent=2))
+        tokens = [token] if isinstance(token, str) else list(token or [])
         env = {"MLFLOW_TRACKING_URI": mlflow.get_tracking_uri(), "MLFLOW_REGISTRY_URI": mlflow.get_registry_uri(),
-               TOKEN_VARIABLE: token or ""}
+               TOKEN_VARIABLE: ",".join(tokens)}
         background = BackgroundServer(
             "mldeploy-serving",
             lambda chosen: [sys.executable, "-m", "mldeploy", "serve", str(written), "--host", "127.0.0.1",
                             "--port", str(chosen)],
             port, ready_path="/health", timeout=timeout, env=env,
         )
-        return cls(background, parse_server_config(raw), token, folder)
+        return cls(background, parse_server_config(raw), tokens[0] if tokens else None, folder)
 
     # --- scoring ---------------------------------------------------------------------------------------
 

@@ -355,7 +355,9 @@ def enter_root(root: Path) -> None:
     """Make ``root`` the file system's root and detach the old one: nothing outside it can be reached."""
     old = root / ".oldroot"
     old.mkdir()
-    subprocess.run(["pivot_root", str(root), str(old)], check=True)
+    # util-linux puts pivot_root in sbin, which a normal user's PATH often lacks.
+    tool = shutil.which("pivot_root", path=f"{os.environ.get('PATH', '')}:/usr/sbin:/sbin") or "pivot_root"
+    subprocess.run([tool, str(root), str(old)], check=True)
     os.chdir("/")
     if _libc.umount2(b"/.oldroot", MNT_DETACH) != 0:
         raise OSError(ctypes.get_errno(), "umount /.oldroot")

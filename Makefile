@@ -67,6 +67,7 @@ bench: setup
 	$(BIN)/python bench/batch.py
 	$(BIN)/python bench/serving.py
 	$(BIN)/python bench/stream.py
+	$(BIN)/python bench/grading.py
 
 # constraints.txt from scratch: a fresh venv in a temporary folder gets pyproject.toml's requirements
 # alone (no constraints), and its `pip freeze` (less pip and mldeploy itself) becomes the lock. The

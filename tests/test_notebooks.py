@@ -52,7 +52,8 @@ BLANK_ENV = {"MLDEPLOY_SPARK": "local[1]", "OMP_NUM_THREADS": "1"}
 #: with one, the same outputs).
 NBVAL_ENV = {"OMP_NUM_THREADS": "1"} if OVERLAP else {}
 #: Errors by which the grading sandbox (read-only folders, no network, another user) would refuse a lesson.
-SANDBOX_REFUSALS = ("Permission denied", "Read-only file system", "Network is unreachable", "Operation not permitted")
+SANDBOX_REFUSALS = ("Permission denied", "Read-only file system", "Network is unreachable", "Operation not permitted",
+                    "Spark did not start")
 
 
 def student_notebook(lesson: Path, root: Path = COURSE_ROOT) -> Path:

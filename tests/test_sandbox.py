@@ -1,6 +1,6 @@
 """The grading sandbox itself: what a program started in it can see, write and reach (Linux only).
 
-Both ways it is made: as root dropping to ``nobody`` (what CI and a grading server do), and in a user
+Both ways it is made: as root dropping to a user id of its own (what CI and a grading server do), and in a user
 namespace with every capability dropped (what a laptop user gets; tested here as root, mapped to itself).
 """
 
@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from mldeploy.course.sandbox import (SANDBOX_UID, SandboxSpec, outer_command, prepare_student, python_paths,
-                                     sandbox_problem, writable_copy_for)
+from mldeploy.course.sandbox import (SANDBOX_UIDS, SandboxSpec, outer_command, prepare_student, python_paths,
+                                     sandbox_problem, sandbox_uid, writable_copy)
 
 pytestmark = pytest.mark.skipif(sandbox_problem() is not None, reason=f"no sandbox here: {sandbox_problem()}")
 
@@ -44,7 +44,7 @@ print(json.dumps(report))
 '''
 
 
-@pytest.mark.parametrize("drop", [True, False], ids=["root-to-nobody", "user-namespace"])
+@pytest.mark.parametrize("drop", [True, False], ids=["root-to-own-uid", "user-namespace"])
 def test_a_sandboxed_program_sees_and_reaches_only_what_it_is_given(drop: bool, tmp_path: Path):
     if drop and os.geteuid() != 0:
         pytest.skip("dropping to another user needs root")
@@ -54,8 +54,8 @@ def test_a_sandboxed_program_sees_and_reaches_only_what_it_is_given(drop: bool, 
     lake, cache = tmp_path / "lake", tmp_path / "cache"
     lake.mkdir()
     (cache / "ivy").mkdir(parents=True)
-    uid = SANDBOX_UID if drop else None
-    lower = writable_copy_for(uid, cache, tmp_path / "cache-lower") if drop else cache
+    uid = sandbox_uid() if drop else None
+    lower = writable_copy(cache, tmp_path / "cache-lower") if drop else cache
     spec = SandboxSpec(scratch=str(tmp_path / "box"), read_only=[*map(str, python_paths()), str(lake)],
                        overlays={str(cache): str(lower)}, env={"PATH": os.environ["PATH"]}, drop_to_uid=uid)
     prepare_student(tmp_path / "box", spec)
@@ -64,7 +64,7 @@ def test_a_sandboxed_program_sees_and_reaches_only_what_it_is_given(drop: bool, 
     done = subprocess.run(command, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr[-3000:]
     report = json.loads(done.stdout)
-    assert report["uid"] == (SANDBOX_UID if drop else 0)
+    assert report["uid"] == (uid if drop else 0) and (not drop or uid in SANDBOX_UIDS)
     assert report["cwd"] == "/home/learner/work"
     assert report["secret_visible"] is False, "the course folder must not exist in the sandbox"
     assert report["lake"] == "Read-only file system"
@@ -75,3 +75,46 @@ def test_a_sandboxed_program_sees_and_reaches_only_what_it_is_given(drop: bool, 
     assert not (cache / "written-in-sandbox.txt").exists() and not (lower / "written-in-sandbox.txt").exists()
     assert list((tmp_path / "box" / "overlay").rglob("written-in-sandbox.txt"))
     assert not lake.joinpath("vandal.txt").exists()
+
+
+BOMB = r"""
+import subprocess
+children = []
+try:
+    while True:
+        children.append(subprocess.Popen(["sleep", "60"]))
+except OSError:
+    print(len(children), flush=True)
+import time
+time.sleep(30)
+"""
+THREADS = r"""
+import threading, time
+threads = [threading.Thread(target=time.sleep, args=(0.5,)) for _ in range(200)]
+for thread in threads:
+    thread.start()
+print("started", len(threads))
+"""
+
+
+def run_in_sandbox(folder: Path, code: str, uid: int | None) -> subprocess.Popen:
+    spec = SandboxSpec(scratch=str(folder), read_only=[*map(str, python_paths())], overlays={},
+                       env={"PATH": os.environ["PATH"]}, drop_to_uid=uid)
+    prepare_student(folder, spec)
+    return subprocess.Popen([*outer_command(folder / "sandbox.json", spec), "--", sys.executable, "-c", code],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def test_a_fork_bomb_costs_only_its_own_sandbox(tmp_path: Path):
+    """Two sandboxes at once: one takes every process it may, the other still starts 200 threads."""
+    uid = sandbox_uid if os.geteuid() == 0 else (lambda: None)
+    bomb = run_in_sandbox(tmp_path / "bomb", BOMB, uid())
+    try:
+        reached = int(bomb.stdout.readline() or 0)
+        assert reached > 1000, f"the bomb stopped at {reached} processes: {bomb.stderr.read()[-2000:]}"
+        neighbour = run_in_sandbox(tmp_path / "neighbour", THREADS, uid())
+        out, err = neighbour.communicate(timeout=120)
+        assert neighbour.returncode == 0 and out.strip() == "started 200", err[-2000:]
+    finally:
+        bomb.kill()
+        bomb.communicate()

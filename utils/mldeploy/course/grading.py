@@ -35,8 +35,8 @@ from ..paths import COURSE_ROOT, cache_dir, lake_dir, tools_first_path
 from .kernel_guard import TAMPERED
 from .lake_guard import LakeGuard
 from .notebooks import learner_view
-from .sandbox import (SANDBOX_UID, SandboxSpec, StudentSandbox, Tripwire, prepare_student, python_paths, sandbox_env,
-                      sandbox_problem, writable_copy_for)
+from .sandbox import (SandboxSpec, StudentSandbox, Tripwire, prepare_student, python_paths, sandbox_env, sandbox_problem,
+                      sandbox_uid, writable_copy)
 
 #: Wall-clock limit for grading one student's assignment: several times a lesson's warm run.
 STUDENT_TIMEOUT_SECONDS = 30 * 60
@@ -208,11 +208,11 @@ class SandboxedKernels:
     def __init__(self, folder: Path, env: dict[str, str] | None, course: Path, submissions: Path,
                  found: list[tuple[str, str]]) -> None:
         self.folder = folder
-        self.uid = SANDBOX_UID if os.geteuid() == 0 else None
+        self.as_root = os.geteuid() == 0
         self.count = 0
         cache = cache_dir()
         # The overlay's lower layer must be writable to the kernel's user for Ivy to write beside the jars.
-        lower = cache if self.uid is None else writable_copy_for(self.uid, cache, folder / "cache")
+        lower = writable_copy(cache, folder / "cache") if self.as_root else cache
         self.overlays = {str(cache): str(lower)}
         self.read_only = [str(path) for path in (*python_paths(), lake_dir())]
         self.env = sandbox_env({**(env or {}), "MLDEPLOY_LAKE": str(lake_dir()), "MLDEPLOY_CACHE": str(cache)})
@@ -240,7 +240,8 @@ class SandboxedKernels:
         self.count += 1
         folder = self.folder / f"s{self.count}"
         spec = SandboxSpec(scratch=str(folder), read_only=self.read_only, overlays=self.overlays, env=self.env,
-                           files_from=str(submission), decoys=self.decoys, drop_to_uid=self.uid)
+                           files_from=str(submission), decoys=self.decoys,
+                           drop_to_uid=sandbox_uid() if self.as_root else None)
         return prepare_student(folder, spec)
 
 

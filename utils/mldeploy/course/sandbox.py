@@ -14,8 +14,8 @@ namespaces with util-linux's ``unshare`` and ``setpriv``, so it needs no Docker 
 - a network namespace with loopback only (Spark, MLflow and the lesson's own servers work; nothing else);
 - a PID namespace (the kernel sees and can signal only its own processes; all die with it), and its own
   IPC and host name;
-- as root (CI), the kernel runs as ``nobody`` (65534); as a normal user, in a user namespace with every
-  capability dropped. Either way with ``no_new_privs``;
+- as root (CI), the kernel runs as a user id of its own (one per sandbox); as a normal user, in a user
+  namespace with every capability dropped. Either way with ``no_new_privs``;
 - resource limits per process: memory (``RLIMIT_DATA``), processes and threads, CPU time, file size.
 
 ``sandbox_problem()`` says in one line why a sandbox cannot be made here (macOS, no user namespaces).
@@ -30,6 +30,7 @@ import json
 import os
 import platform
 import resource
+import secrets
 import shutil
 import signal
 import socket
@@ -40,8 +41,10 @@ import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-#: The kernel's user when the grader runs as root: ``nobody``, who owns nothing on the machine.
-SANDBOX_UID = 65534
+#: As root, each sandbox runs as a user id of its own from this range, owning nothing on the machine and
+#: named in no passwd file. Its own, because the process limit counts every process of a user id: a fork bomb
+#: in one sandbox must not use up the processes of another graded at the same time.
+SANDBOX_UIDS = range(200_000, 1_000_000)
 #: The kernelspec the grader asks nbgrader to start (``--Execute.kernel_name``).
 KERNEL_NAME = "mldeploy-sandbox"
 #: Per process: a 20 GB allocation fails at once, a Spark driver (2 GB heap) or a Kafka broker still fits.
@@ -156,15 +159,22 @@ def prepare_student(folder: Path, spec: SandboxSpec) -> StudentSandbox:
     return box
 
 
-def writable_copy_for(uid: int, source: Path, target: Path) -> Path:
-    """A copy of ``source`` owned by ``uid``: the lower layer of each student's overlay when the grader is root.
+def sandbox_uid() -> int:
+    """A fresh user id for one sandbox (root only), from ``SANDBOX_UIDS``."""
+    return secrets.choice(SANDBOX_UIDS)
 
-    An overlay checks permissions on its lower layer, so ``nobody`` could not write beside root's jars.
-    One copy serves every student of a grading run: each writes only to their own upper layer.
+
+def writable_copy(source: Path, target: Path) -> Path:
+    """A copy of ``source`` that any user may write: the lower layer of each student's overlay when root grades.
+
+    An overlay checks permissions on its lower layer, so a sandbox's user could not write beside root's jars.
+    One copy serves every student of a grading run: each writes only to their own upper layer, and the copy is
+    seen only inside the sandboxes.
     """
     shutil.copytree(source, target, symlinks=True)
     for path in (target, *target.rglob("*")):
-        os.lchown(path, uid, uid)
+        if not path.is_symlink():
+            path.chmod(0o777 if path.is_dir() or os.access(path, os.X_OK) else 0o666)
     return target
 
 
@@ -218,7 +228,7 @@ def sandbox_problem() -> str | None:
     with tempfile.TemporaryDirectory(prefix="mldeploy-sandbox-probe-") as scratch:
         folder = Path(scratch)
         spec = SandboxSpec(scratch=str(folder), read_only=[str(p) for p in python_paths()], overlays={},
-                           drop_to_uid=SANDBOX_UID if os.geteuid() == 0 else None)
+                           drop_to_uid=sandbox_uid() if os.geteuid() == 0 else None)
         prepare_student(folder, spec)
         probe = [sys.executable, "-c", "import socket; socket.socket().bind(('127.0.0.1', 0)); print('ok')"]
         try:
@@ -284,7 +294,7 @@ def _mount(source: str | None, target: str, fstype: str | None, flags: int, data
 def _bind(source: str, target: str, read_only: bool) -> None:
     if Path(source).is_dir():
         Path(target).mkdir(parents=True, exist_ok=True)
-    else:
+    elif not Path(target).exists():
         Path(target).parent.mkdir(parents=True, exist_ok=True)
         Path(target).touch()
     _mount(source, target, None, MS_BIND | MS_REC)
@@ -315,6 +325,12 @@ def build_root(spec: SandboxSpec) -> Path:
             os.symlink(os.readlink(path), inside(path))
         elif os.path.isdir(path):
             _bind(path, inside(path), read_only=True)
+    if spec.drop_to_uid is not None:  # a name for the sandbox's user: Java (Hadoop's login) needs one
+        uid = spec.drop_to_uid
+        for name, line in (("passwd", f"learner:x:{uid}:{uid}:learner:{LEARNER_HOME}:/bin/sh\n"),
+                           ("group", f"learner:x:{uid}:\n")):
+            (scratch / name).write_text(Path("/etc", name).read_text() + line)
+            _bind(str(scratch / name), inside(f"/etc/{name}"), read_only=True)
     # /tmp is the sandbox's own (memory, bounded); mounted before anything that may lie below it.
     Path(inside("/tmp")).mkdir()
     _mount("tmpfs", inside("/tmp"), "tmpfs", MS_NOSUID | MS_NODEV, f"mode=1777,size={TMP_SIZE_BYTES}")

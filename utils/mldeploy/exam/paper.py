@@ -6,7 +6,8 @@
   string, one per objective, so that a question added to one objective changes no other objective's draws),
   and the grader draws the learner's paper again from the learner's seed.
 - :class:`Paper` shows an objective's questions (``paper.show("M4")``), prints the answer dict to fill in
-  (``paper.template("M")``) and checks its form (:func:`check_format`).
+  (``paper.template("M")``) and checks its form (:func:`check_format`, which also stamps the paper's clock,
+  ``clock.py``, when one was started).
 - :func:`mark` is what the hidden test cells call: it draws the paper again, reads each answer with
   ``parsers.py``, compares it with the key the cell holds, prints for each miss the right answer, why, and
   why the answer given is wrong, and returns the number right (nbgrader's partial credit).
@@ -35,6 +36,7 @@ def _load(name: str) -> types.SimpleNamespace:
 
 P = _load("parsers.py")
 BANK = _load("bank.py")
+CLOCK = _load("clock.py")
 
 QUESTIONS = {question["id"]: question for question in BANK.QUESTIONS}
 OBJECTIVES = list(BANK.BLUEPRINT)
@@ -250,7 +252,9 @@ def check_format(seed, group: str, answers) -> None:
                           + "; ".join(f"{key}: {problem} ({answers[key]!r})" for key, problem in problems.items()))
     extra = sorted(set(answers) - set(expected))
     note = f" ({len(extra)} key(s) not on this paper are ignored: {extra})" if extra else ""
-    print(f"All {len(expected)} answers of group {group} are in; the hidden tests mark them.{note}")
+    clock = CLOCK.running(paper.seed, len(paper))
+    timing = f" In at minute {clock.stamp(group):.0f} of {clock.minutes}." if clock else ""
+    print(f"All {len(expected)} answers of group {group} are in; the hidden tests mark them.{note}{timing}")
 
 
 # ---- marking (the hidden tests) ----------------------------------------------------------------------

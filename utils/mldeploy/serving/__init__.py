@@ -16,7 +16,8 @@ work against it unchanged: ``DATABRICKS_HOST=http://127.0.0.1:<port>`` and ``DAT
 Modules, one job each: ``config`` (the Databricks shapes, checked), ``routing`` (the seeded split),
 ``models`` (MLflow loading, shared), ``scoring`` (bodies to predictions, and every 4xx), ``service`` (config
 swaps, and the endpoint as Databricks describes it), ``concurrency`` (workload sizes, the 429 gate),
-``rate_limits`` (AI Gateway calls per minute), ``scale_to_zero``, ``shadow``, ``inference_log``, ``metrics``,
+``rate_limits`` (AI Gateway calls per minute), ``scale_to_zero``, ``shadow``, ``inference_log``,
+``inference_table`` (the log as a Delta table, when ``ai_gateway.inference_table_config`` enables it), ``metrics``,
 ``app`` (HTTP), ``server`` (the handle), ``cli``.
 """
 

@@ -48,6 +48,7 @@ from .config import (TOKEN_VARIABLE, ConfigError, ServerConfig, load_server_conf
                      parse_endpoint_config, parse_server_config)
 from .events import EventPublisher
 from .inference_log import InferenceLog
+from .inference_table import open_inference_tables
 from .metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 from .metrics import CapacityCollector, ServingMetrics
 from .models import LoadedModel
@@ -87,7 +88,8 @@ class ServingApp:
         # One or more tokens (comma- or space-separated), each a user: Authorization headers to accept.
         self.auth = [f"Bearer {token}".encode() for token in re.split(r"[\s,]+", auth_token or "") if token]
         self.metrics = ServingMetrics()
-        self.log = InferenceLog(inference_log)
+        self.tables = open_inference_tables(server, inference_log)
+        self.log = InferenceLog(inference_log, on_written=None if self.tables is None else self.tables.write)
         self.service = ServingService(server)
         self.rate_limiter = RateLimiter()
         self.scaler = ScaleToZero(self.service, server.scale_to_zero_after_seconds,

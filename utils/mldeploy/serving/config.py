@@ -295,6 +295,9 @@ def parse_endpoint(spec: Any) -> EndpointConfig:
 
     endpoint = parse_endpoint_config(spec["name"], config)
     gateway, limits = parse_ai_gateway(outside.get("ai_gateway", {}))
+    from .inference_table import parse_inference_table_config
+
+    parse_inference_table_config(spec["name"], gateway.get("inference_table_config"))  # a bad one fails here
     if "rate_limits" in outside:  # the older endpoint-level list: the same limits, reported under ai_gateway
         if limits:
             raise ConfigError("Give rate limits once: in ai_gateway.rate_limits or the older rate_limits, not both.")

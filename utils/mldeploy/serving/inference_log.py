@@ -21,6 +21,7 @@ import queue
 import threading
 import time
 from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 #: Columns of every row, in order (pandas and Spark readers can rely on them).
@@ -33,7 +34,11 @@ class InferenceLog:
     """Append-only log of requests, written by a background thread; ``flush()`` waits for pending rows."""
 
     def __init__(self, folder: str | os.PathLike[str] | None, flush_seconds: float = 1.0,
-                 max_queue: int = 100_000) -> None:
+                 max_queue: int = 100_000,
+                 on_written: Callable[[str, list[dict[str, Any]]], None] | None = None) -> None:
+        # on_written(file name, rows): called on the writer thread once a file is in place (the Delta inference
+        # table appends there, so the JSON-lines file is its write-ahead log).
+        self._on_written = on_written
         self.folder = None if folder is None else Path(folder)
         self._queue: queue.Queue[Any] = queue.Queue(maxsize=max_queue)
         self._flush_seconds = flush_seconds
@@ -103,6 +108,9 @@ class InferenceLog:
             os.replace(hidden, self.folder / name)
         except OSError as error:  # a full disk must not take the server down; say so in its log
             print(f"inference log: could not write {len(rows)} rows to {self.folder}: {error}", flush=True)
+            return
+        if self._on_written is not None:
+            self._on_written(name, rows)
 
 
 def read_inference_log(folder: str | os.PathLike[str]):

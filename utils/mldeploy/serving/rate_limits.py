@@ -12,7 +12,8 @@ calls; a call must pass every limit, and a refused call does not count. The olde
 may accept several, one per user (``MLDEPLOY_SERVING_TOKEN="token-a,token-b"``); without auth every caller is
 the same user. What a laptop cannot mean is refused with a message: ``tokens`` (LLM tokens per minute), and the
 ``user_group``/``service_principal`` keys and ``principal`` (Databricks identities). The other AI Gateway
-settings (usage tracking, inference tables, guardrails, fallbacks) are kept and reported back, not enforced.
+settings are kept and reported back; of them only ``inference_table_config`` acts (``inference_table``);
+usage tracking, guardrails and fallbacks are not enforced.
 
 Counting: each (endpoint, key, user) gets a window of one minute that starts at its first call; ``calls`` fit
 in it, and the first call after it ends opens the next one. Databricks does not document its algorithm; this

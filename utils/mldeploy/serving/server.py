@@ -152,6 +152,20 @@ class ServingEndpoint:
         self._json(self.client.post("/inference-log/flush"))
         return read_inference_log(self.inference_log_folder)
 
+    def inference_table_path(self, endpoint: str | None = None) -> str:
+        """The Delta inference table's folder, for ``spark.read.format("delta").load(path)`` (while it runs, too).
+
+        The endpoint must enable it: ``ai_gateway: {"inference_table_config": {"enabled": true, ...}}``.
+        """
+        from .inference_table import endpoint_table_configs
+
+        name = self._endpoint(endpoint)
+        configs = {config.endpoint: config for config in endpoint_table_configs(self.config)}
+        if name not in configs or self.inference_log_folder is None:
+            raise RuntimeError(f"Endpoint {name!r} keeps no inference table: give it ai_gateway "
+                               '{"inference_table_config": {"enabled": true}} and keep the inference log on.')
+        return str(configs[name].path(self.inference_log_folder))
+
     @staticmethod
     def _json(answer: Any) -> dict[str, Any]:
         try:

@@ -1,0 +1,139 @@
+"""The serving endpoint's Delta inference table: rows equal requests answered, across SIGTERM and SIGKILL.
+
+A real uvicorn server (``ServingEndpoint.start``) with ``ai_gateway.inference_table_config`` enabled answers
+requests; Spark (the course's session) reads the table while the server runs; the server is stopped with
+SIGTERM (it flushes), restarted, killed with SIGKILL just after its JSON-lines log was written but before the
+Delta commit landed (the commit is removed, as a kill between the two writes leaves it), and restarted again:
+the restart appends the missing rows from the log and says how many.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+from pathlib import Path
+
+import pytest
+
+from test_serving import endpoint_config, registry, split_body  # noqa: F401 (registry is a fixture)
+
+TABLE = {"enabled": True, "catalog_name": "main", "schema_name": "serving", "table_name_prefix": "delays"}
+
+
+def _config() -> dict:
+    return {"endpoints": [{"name": "delays", "config": endpoint_config(champion=100),
+                           "ai_gateway": {"inference_table_config": TABLE}}]}
+
+
+def _send(server, rows, prefix: str, count: int) -> set[str]:
+    """``count`` answered requests (every fifth one refused with a 400); their client request ids."""
+    from mldeploy.serving import ServingError
+
+    ids = set()
+    for i in range(count):
+        cid = f"{prefix}-{i}"
+        if i % 5 == 4:
+            with pytest.raises(ServingError) as refused:
+                server.invoke({"dataframe_split": {"columns": ["nope"], "data": [[1]]}}, client_request_id=cid)
+            assert refused.value.status == 400
+        else:
+            server.invoke(split_body(rows.iloc[[i % len(rows)]]), client_request_id=cid)
+        ids.add(cid)
+    return ids
+
+
+def _table_ids(path: str) -> list[str]:
+    from deltalake import DeltaTable
+
+    return DeltaTable(path).to_pyarrow_table(columns=["client_request_id"]).column(0).to_pylist()
+
+
+def test_inference_table_rows_equal_requests_answered_across_sigterm_and_sigkill(registry, spark):
+    from deltalake import DeltaTable
+
+    from mldeploy.serving import ServingEndpoint
+    from mldeploy.serving.inference_table import COLUMNS
+
+    rows = registry["rows"]
+    with pytest.MonkeyPatch.context() as patch:
+        patch.chdir(registry["folder"])
+        patch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{registry['folder'] / 'mlflow.db'}")
+
+        first = ServingEndpoint.start(_config(), port=18490)
+        try:
+            path = first.inference_table_path()
+            answered = _send(first, rows, "a", 10)
+            first.inference_log()  # flushes: the rows are committed now, and Spark sees them while it runs
+            table = spark.read.format("delta").load(path)
+            assert tuple(table.columns) == COLUMNS
+            seen = table.select("client_request_id", "status_code", "served_entity_id").collect()
+            assert sorted(r.client_request_id for r in seen) == sorted(answered)
+            assert sorted(r.status_code for r in seen) == [200] * 8 + [400] * 2
+            assert {r.served_entity_id for r in seen if r.status_code == 200} == {"champion"}
+            answered |= _send(first, rows, "b", 10)  # no flush: the SIGTERM below must write them
+        finally:
+            first.stop()  # SIGTERM: uvicorn's shutdown writes the log, then the table
+        assert sorted(_table_ids(path)) == sorted(answered)
+        assert DeltaTable(path).metadata().partition_columns == ["request_date"]
+
+        second = ServingEndpoint.start(_config(), port=18490)
+        try:
+            before = DeltaTable(path).version()
+            killed = _send(second, rows, "c", 10)
+            second.inference_log()  # the JSON-lines log (the write-ahead log) and the table have them...
+            os.killpg(second.background.process.pid, signal.SIGKILL)
+            second.background.process.wait()
+        finally:
+            second.stop()
+        answered |= killed
+        log = Path(path) / "_delta_log"
+        for version in range(before + 1, DeltaTable(path).version() + 1):  # ...but a kill between the two
+            (log / f"{version:020d}.json").unlink()                       # writes leaves the table without them
+        assert sorted(_table_ids(path)) == sorted(answered - killed)
+
+        third = ServingEndpoint.start(_config(), port=18490)
+        try:
+            recovered = "recovered 10 rows"
+            assert recovered in Path(third.log).read_text(), "the restart says what it appended from the log"
+            assert sorted(_table_ids(path)) == sorted(answered)
+            logged = third.inference_log()
+            assert sorted(logged["client_request_id"]) == sorted(answered)  # the JSON-lines log is unchanged
+            assert spark.read.format("delta").load(path).count() == len(answered)
+        finally:
+            third.stop()
+        assert sorted(_table_ids(path)) == sorted(answered), "a clean restart appends nothing twice"
+
+
+def test_the_table_is_off_unless_the_config_enables_it(registry, tmp_path):
+    from mldeploy.serving import create_app
+
+    app = create_app({"endpoints": [{"name": "delays", "config": endpoint_config()}]}, auth_token=None,
+                     inference_log=tmp_path / "inference_log")
+    try:
+        assert app.state.serving.tables is None
+        assert not (tmp_path / "inference_tables").exists()
+    finally:
+        app.state.serving.close()
+
+
+@pytest.mark.parametrize("table, words", [
+    ({"enabled": "yes"}, "true or false"),
+    ({"enabled": True, "schema_name": "../up"}, "letters, digits"),
+    ({"enabled": True, "table": "x"}, "unknown field"),
+    ("on", "must be an object"),
+])
+def test_a_bad_inference_table_config_is_refused_up_front(table, words):
+    from mldeploy.serving import ConfigError, parse_server_config
+
+    with pytest.raises(ConfigError, match=words):
+        parse_server_config({"endpoints": [{"name": "d", "config": endpoint_config(),
+                                            "ai_gateway": {"inference_table_config": table}}]})
+
+
+def test_an_enabled_table_without_the_inference_log_says_what_to_set():
+    from mldeploy.serving import ConfigError, create_app
+
+    config = {"endpoints": [{"name": "d", "config": endpoint_config(),
+                             "ai_gateway": {"inference_table_config": TABLE}}]}
+    with pytest.raises(ConfigError, match="inference_log"):
+        create_app(config, auth_token=None, inference_log=None)

@@ -171,11 +171,21 @@ def writable_copy(source: Path, target: Path) -> Path:
     One copy serves every student of a grading run: each writes only to their own upper layer, and the copy is
     seen only inside the sandboxes.
     """
-    shutil.copytree(source, target, symlinks=True)
+    shutil.copytree(source, target, symlinks=True, copy_function=_copy_if_still_there)
     for path in (target, *target.rglob("*")):
         if not path.is_symlink():
             path.chmod(0o777 if path.is_dir() or os.access(path, os.X_OK) else 0o666)
     return target
+
+
+def _copy_if_still_there(source: str, target: str) -> None:
+    """Copy a file unless it vanished since the folder was listed: a Spark run beside the grading deletes its
+    Ivy resolution files (``resolved-*.xml``) from the shared cache while the copy is made."""
+    try:
+        shutil.copy2(source, target)
+    except FileNotFoundError:
+        if os.path.exists(source):
+            raise
 
 
 class Tripwire:

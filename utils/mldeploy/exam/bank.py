@@ -387,6 +387,69 @@ QUESTIONS = [
         ),
     },
     {
+        "id": "M4e",
+        "objective": "M4",
+        "guides": ["pro25-mlops", "assoc25-mlflow"],
+        "kind": "choice",
+        "stem": (
+            "A job runs with `mlflow.set_registry_uri(\"databricks-uc\")` and `client = MlflowClient()`. Unity "
+            "Catalog holds `dev.ml.flight_delay`, whose `@champion` is set, and `prod.ml.flight_delay`, which has a "
+            "version 3; the job holds every privilege on both. Which call fails?"
+        ),
+        "options": [
+            "`client.set_registered_model_alias(\"prod.ml.flight_delay\", \"champion\", 3)`",
+            "`client.transition_model_version_stage(\"prod.ml.flight_delay\", 3, \"Production\")`",
+            "`mlflow.pyfunc.load_model(\"models:/prod.ml.flight_delay@champion\")`, once the alias is set",
+            "`client.copy_model_version(\"models:/dev.ml.flight_delay@champion\", \"prod.ml.flight_delay\")`",
+        ],
+    },
+    {
+        "id": "M4f",
+        "objective": "M4",
+        "guides": ["pro25-mlops", "assoc25-mlflow"],
+        "kind": "choice",
+        "stem": (
+            "With the registry set to `databricks-uc`, a job logs a scikit-learn model with "
+            "`mlflow.sklearn.log_model(model, name=\"model\")`, no signature and no input example, then "
+            "registers it with `mlflow.register_model(model_uri, \"prod.ml.flight_delay\")`. What happens?"
+        ),
+        "options": [
+            "It registers; Unity Catalog reads the signature from the training dataset the run logged.",
+            "It registers; a signature is needed only when the version is served behind an endpoint.",
+            "It registers, but the version cannot take an alias until a signature is added to it.",
+            "Registration fails: a Unity Catalog model version needs a signature with inputs and outputs.",
+        ],
+    },
+    {
+        "id": "M4g",
+        "objective": "M4",
+        "guides": ["pro25-mlops"],
+        "kind": "choice",
+        "stem": (
+            "The dev workspace approved a version, `dev.ml.delay@candidate`; production code loads "
+            "`models:/prod.ml.delay@champion`. The release job runs `v = MlflowClient().copy_model_version("
+            "\"models:/dev.ml.delay@candidate\", \"prod.ml.delay\")`. What is true right after the call?"
+        ),
+        "options": [
+            (
+                "`prod.ml.delay` has a new version `v.version`, with the dev version's files and run; it has no "
+                "alias yet, so production code still loads the previous champion."
+            ),
+            (
+                "`prod.ml.delay@candidate` points at the copy, since aliases travel with the version; production "
+                "code keeps loading `@champion` until someone moves it."
+            ),
+            (
+                "The version has moved to prod: `models:/dev.ml.delay@candidate` no longer resolves, so the dev "
+                "jobs that load it fail until the next version is approved."
+            ),
+            (
+                "`prod.ml.delay` has a new version that points at the dev version's files, so deleting the dev "
+                "version later breaks every production load of the copy."
+            ),
+        ],
+    },
+    {
         "id": "M5a",
         "objective": "M5",
         "guides": ["pro-deploy"],
@@ -624,6 +687,34 @@ QUESTIONS = [
                 "'2025-03-02'\").save(path)`"
             ),
             "`df.write.format(\"delta\").mode(\"ignore\").save(path)`",
+        ],
+    },
+    {
+        "id": "B2c",
+        "objective": "B2",
+        "guides": ["assoc25-patterns", "pro-deploy"],
+        "kind": "choice",
+        "stem": (
+            "A nightly Databricks SQL job runs `SELECT flight_id, ai_query('delays', named_struct('dep_hour', "
+            "dep_hour, 'distance', distance), returnType => 'DOUBLE') AS p FROM flights_today`. What does it do?"
+        ),
+        "options": [
+            (
+                "It loads the registered model named `delays` into the SQL warehouse and scores the rows there, "
+                "with no serving endpoint involved."
+            ),
+            (
+                "It builds a prompt from each row and asks a foundation model to guess `p`; `delays` only names "
+                "the prompt template."
+            ),
+            (
+                "It sends each row as a request to the Model Serving endpoint `delays` and returns each answer in "
+                "the column `p`: batch inference with no UDF code."
+            ),
+            (
+                "It runs as in open-source Spark, where `ai_query` is a built-in SQL function, so the job can move "
+                "off Databricks unchanged."
+            ),
         ],
     },
     {
@@ -1682,6 +1773,36 @@ QUESTIONS = [
         ],
     },
     {
+        "id": "R5e",
+        "objective": "R5",
+        "guides": ["pro25-serving", "assoc25-endpoints"],
+        "kind": "choice",
+        "stem": (
+            "A CI job outside Databricks queries the serving endpoint `delays`, once with "
+            "`get_deploy_client(\"databricks\").predict(endpoint=\"delays\", inputs=body)` and once with "
+            "`WorkspaceClient().serving_endpoints.query(name=\"delays\", dataframe_split=...)`. No Databricks "
+            "config file is on the runner. What must its environment provide?"
+        ),
+        "options": [
+            (
+                "`DATABRICKS_HOST` (the workspace URL) and `DATABRICKS_TOKEN` (a token, ideally a service "
+                "principal's): both clients read them."
+            ),
+            (
+                "`MLFLOW_TRACKING_URI` set to the endpoint's invocations URL; the token goes inside `inputs`, beside "
+                "the data."
+            ),
+            (
+                "Nothing: endpoint names are unique across Databricks, so either client finds the workspace from "
+                "the name."
+            ),
+            (
+                "A Spark session attached to the workspace: both clients send their requests through the "
+                "cluster's driver."
+            ),
+        ],
+    },
+    {
         "id": "R6a",
         "objective": "R6",
         "guides": ["pro-deploy"],
@@ -1848,6 +1969,39 @@ QUESTIONS = [
         ],
     },
     {
+        "id": "R8e",
+        "objective": "R8",
+        "guides": ["pro25-rollout", "pro25-serving"],
+        "kind": "choice",
+        "stem": (
+            "The endpoint `delays` serves one entity, `champ` = `{\"name\": \"champion\", \"entity_name\": "
+            "\"flight_delay\", \"entity_version\": \"7\"}`, at 100%. `chall` is the same with the name "
+            "`challenger` and version `\"8\"`. Which `cfg` starts a 90/10 canary of version 8 with "
+            "`client.update_endpoint_config(endpoint=\"delays\", config=cfg)`?"
+        ),
+        "options": [
+            (
+                "`{\"served_entities\": [chall], \"traffic_config\": {\"routes\": [{\"served_model_name\": "
+                "\"champion\", \"traffic_percentage\": 90}, {\"served_model_name\": \"challenger\", "
+                "\"traffic_percentage\": 10}]}}`"
+            ),
+            (
+                "`{\"served_entities\": [champ, chall], \"traffic_config\": {\"routes\": "
+                "[{\"served_model_name\": \"champion\", \"traffic_percentage\": 90}, "
+                "{\"served_model_name\": \"challenger\", \"traffic_percentage\": 10}]}}`"
+            ),
+            (
+                "`{\"served_entities\": [champ, chall], \"traffic_config\": {\"routes\": "
+                "[{\"served_model_name\": \"champion\", \"traffic_percentage\": 0.9}, "
+                "{\"served_model_name\": \"challenger\", \"traffic_percentage\": 0.1}]}}`"
+            ),
+            (
+                "`{\"served_entities\": [champ, chall], \"traffic_config\": {\"routes\": "
+                "[{\"served_model_name\": \"challenger\", \"traffic_percentage\": 10}]}}`"
+            ),
+        ],
+    },
+    {
         "id": "R9a",
         "objective": "R9",
         "guides": ["pro-deploy"],
@@ -1899,6 +2053,51 @@ QUESTIONS = [
             "The server is saturated: requests queue, so more clients add waiting time, not throughput.",
             "Percentiles are unreliable above 4 clients, so the p99 should be ignored.",
             "The clients are too slow to send requests faster than before.",
+        ],
+    },
+    {
+        "id": "R9e",
+        "objective": "R9",
+        "guides": ["pro25-serving", "pro-deploy"],
+        "kind": "choice",
+        "stem": (
+            "A Databricks served entity has `workload_size: \"Small\"` and scale to zero off. Each request takes "
+            "about 200 ms of model time and traffic peaks at 60 requests per second. Estimating the concurrency "
+            "needed as queries per second × model execution time, what happens at the peak?"
+        ),
+        "options": [
+            (
+                "Nothing: a Small entity keeps adding replicas as load grows, with no upper bound; only the bill "
+                "grows."
+            ),
+            (
+                "About 12 requests are in flight, within Small's range, which scales up to 16 concurrent "
+                "requests."
+            ),
+            (
+                "About 12 requests are in flight against Small's 4: the rest queue or get HTTP 429; size it Medium "
+                "(8-16) or more."
+            ),
+            (
+                "Requests beyond 4 are dropped without an answer; enabling scale to zero would add replicas faster."
+            ),
+        ],
+    },
+    {
+        "id": "R9f",
+        "objective": "R9",
+        "guides": ["pro25-serving", "pro25-mlops"],
+        "kind": "choice",
+        "stem": (
+            "Two Databricks endpoints: `fraud` must answer within 100 ms at p99 and is quiet for a few hours each "
+            "night; `delays-dev` is queried a few times a week by developers. On which should "
+            "`scale_to_zero_enabled` be true?"
+        ),
+        "options": [
+            "On both: a cold start delays only the first request after an idle spell, which the p99 ignores.",
+            "Only on `fraud`: scaling to zero at night frees capacity that its daytime peak can then use.",
+            "On neither: once scaled to zero, an entity stays unloaded until the endpoint is updated again.",
+            "Only on `delays-dev`: a request after an idle spell waits for a cold start, which breaks a p99 SLA.",
         ],
     },
     {
@@ -2175,6 +2374,35 @@ QUESTIONS = [
                 "promote only through the gate."
             ),
             "Retrain on a fixed monthly schedule only: drift statistics are too noisy to act on.",
+        ],
+    },
+    {
+        "id": "D5e",
+        "objective": "D5",
+        "guides": ["pro25-mlops"],
+        "kind": "choice",
+        "stem": (
+            "A custom model is served on Databricks Model Serving. The team wants its inputs and predictions "
+            "kept in a table and checked for drift every day, with as little code of their own as possible. "
+            "Which setup does that today?"
+        ),
+        "options": [
+            (
+                "An AI Gateway inference table on the endpoint (requests and responses in a Unity Catalog Delta "
+                "table), and a data profiling monitor on that table, which writes profile and drift metric tables."
+            ),
+            (
+                "`auto_capture_config` in the endpoint's config, which logs the payloads to a Delta table, and the "
+                "endpoint's metrics page, which charts the drift of each feature next to latency and QPS."
+            ),
+            (
+                "An MLflow run logged from the model's `predict` for every request, with the features as "
+                "parameters, compared in the MLflow UI once a day."
+            ),
+            (
+                "An AI Gateway inference table on the endpoint; Databricks retrains and redeploys the model by "
+                "itself when the table's feature distributions drift past a threshold."
+            ),
         ],
     },
     {

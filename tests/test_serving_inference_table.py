@@ -137,3 +137,25 @@ def test_an_enabled_table_without_the_inference_log_says_what_to_set():
                              "ai_gateway": {"inference_table_config": TABLE}}]}
     with pytest.raises(ConfigError, match="inference_log"):
         create_app(config, auth_token=None, inference_log=None)
+
+
+def test_the_requester_is_the_token_user_never_the_token(registry, tmp_path):
+    from deltalake import DeltaTable
+    from fastapi.testclient import TestClient
+
+    from mldeploy.serving import create_app
+
+    config = {"endpoints": [{"name": "delays", "config": endpoint_config(champion=100),
+                             "ai_gateway": {"inference_table_config": TABLE}}]}
+    app = create_app(config, auth_token="token-of-ann,token-of-bob", inference_log=tmp_path / "inference_log")
+    body = split_body(registry["rows"].iloc[[0]])
+    with TestClient(app) as http:
+        for token, cid, status in (("token-of-bob", "bob", 200), ("token-of-ann", "ann", 200), ("wrong", "who", 401)):
+            answer = http.post("/serving-endpoints/delays/invocations", json=body,
+                               headers={"Authorization": f"Bearer {token}", "client-request-id": cid})
+            assert answer.status_code == status, answer.text
+        assert http.post("/inference-log/flush", headers={"Authorization": "Bearer token-of-ann"}).status_code == 200
+    table = DeltaTable(str(next((tmp_path / "inference_tables").rglob("delays_payload"))))
+    rows = table.to_pyarrow_table(columns=["client_request_id", "requester"]).to_pylist()
+    assert {row["client_request_id"]: row["requester"] for row in rows} == {"bob": "user-2", "ann": "user-1", "who": None}
+    assert "token-of" not in "".join(path.read_text() for path in (tmp_path / "inference_log").glob("*.jsonl"))

@@ -164,6 +164,7 @@ class ServingApp:
         label, served_name, body, payload = endpoint or "", "", b"", None
         client_id = request.headers.get("client-request-id")
         headers: dict[str, str] = {}
+        user: str | None = None  # unknown until the token is checked: a 401 logs no requester
         try:
             user = self.authorize(request)
             gate = None
@@ -207,7 +208,8 @@ class ServingApp:
                                  f"{type(error).__name__}: {error}"})
             status = 500
         elapsed = time.perf_counter() - started
-        self._record(request_id, label, served_name, model, state, "live", status, elapsed, body, answer, client_id)
+        self._record(request_id, label, served_name, model, state, "live", status, elapsed, body, answer, client_id,
+                     user)
         if state is not None and payload is not None and state.config.shadows and served is None and status != 429:
             self.shadows.submit((request_id, client_id, state, payload, body))
         headers["x-request-id"] = request_id
@@ -240,7 +242,7 @@ class ServingApp:
 
     def _record(self, request_id: str, endpoint: str, served: str, model: LoadedModel | None,
                 state: EndpointState | None, role: str, status: int, seconds: float, body: bytes, answer: str,
-                client_id: str | None) -> None:
+                client_id: str | None, requester: str | None = None) -> None:
         self.metrics.observe(endpoint, served or "(none)", role, status, seconds)
         now = time.time()
         row = {
@@ -258,6 +260,7 @@ class ServingApp:
             "request": body.decode("utf-8", errors="replace"),
             "response": answer if status < 400 else None,
             "error": answer if status >= 400 else None,
+            "requester": requester,
         }
         self.log.append(row)
         if self.events is not None and role == "live" and status == 200:

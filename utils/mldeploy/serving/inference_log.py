@@ -27,7 +27,7 @@ from typing import Any
 #: Columns of every row, in order (pandas and Spark readers can rely on them).
 COLUMNS = ("request_id", "client_request_id", "timestamp_ms", "date", "endpoint_name", "served_model_name",
            "model_uri", "config_version", "role", "status_code", "execution_time_ms", "request", "response",
-           "error")
+           "error", "requester")
 
 
 class InferenceLog:

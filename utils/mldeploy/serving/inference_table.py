@@ -20,7 +20,8 @@ Columns, from "Monitor served models using AI Gateway-enabled inference tables"
 ``execution_duration_ms``, ``request``, ``response``, ``served_entity_id``, ``logging_error_codes``,
 ``requester``. What differs: ``served_entity_id`` holds the served entity's *name* (this server has no entity
 ids); ``sampling_fraction`` is always 1.0 (every request is logged); ``requester`` is the caller as the rate
-limiter knows it (``anonymous``; this server does not log which token was used); a refused request's error body is
+limiter knows it, never the token: ``user-N`` for the N-th of the server's tokens, ``anonymous`` when it asks for none,
+null when the request was refused before its token was checked (401) or came from an older log; a refused request's error body is
 in ``response``; shadow copies are not logged (they answered no client; they stay in the JSON-lines log).
 
 Written with delta-rs (the ``deltalake`` package), not Spark: a JVM in the server would cost seconds and
@@ -109,7 +110,7 @@ def table_row(row: dict[str, Any]) -> dict[str, Any]:
         "response": row.get("response") if status < 400 else row.get("error"),
         "served_entity_id": row.get("served_model_name"),
         "logging_error_codes": [],
-        "requester": row.get("requester") or "anonymous",
+        "requester": row.get("requester"),
     }
 
 

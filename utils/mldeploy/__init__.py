@@ -31,6 +31,7 @@ from .features import (  # noqa: E402
 from .kafka import KafkaBroker, KafkaSetupError, start_kafka  # noqa: E402
 from .isolation import ModelIsolationError, predict_in_clean_process  # noqa: E402
 from .lake import TABLES, build_lake, feature_frame, read_table, source_frames, table_path  # noqa: E402
+from .monitoring import DataProfile, MonitorError  # noqa: E402
 from .notebook_output import in_jupyter_kernel as _in_jupyter_kernel  # noqa: E402
 from .notebook_output import route_notices_to_stdout as _route_notices_to_stdout  # noqa: E402
 from .online_store import OnlineStore  # noqa: E402
@@ -45,6 +46,7 @@ from .spark import SparkSetupError, get_spark  # noqa: E402
 __all__ = [
     "BackgroundServer",
     "CATEGORICAL",
+    "DataProfile",
     "EVENT_SCHEMA",
     "EventReplayer",
     "FEATURES",
@@ -54,6 +56,7 @@ __all__ = [
     "LABEL",
     "LOOKUP_FEATURES",
     "ModelIsolationError",
+    "MonitorError",
     "OnlineStore",
     "PipelineError",
     "PipelineRun",

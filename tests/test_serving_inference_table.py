@@ -159,3 +159,28 @@ def test_the_requester_is_the_token_user_never_the_token(registry, tmp_path):
     rows = table.to_pyarrow_table(columns=["client_request_id", "requester"]).to_pylist()
     assert {row["client_request_id"]: row["requester"] for row in rows} == {"bob": "user-2", "ann": "user-1", "who": None}
     assert "token-of" not in "".join(path.read_text() for path in (tmp_path / "inference_log").glob("*.jsonl"))
+
+
+def test_appends_are_compacted_and_empty_batches_commit_nothing(tmp_path):
+    from deltalake import DeltaTable
+
+    from mldeploy.serving.inference_table import InferenceTables, parse_inference_table_config
+
+    log = tmp_path / "inference_log"
+    log.mkdir()
+    tables = InferenceTables([parse_inference_table_config("delays", TABLE)], log)
+    tables.compact_every = 10
+    path = str(tables.paths["delays"])
+    created = DeltaTable(path).version()
+    for i in range(25):
+        row = {"request_id": f"r{i}", "client_request_id": f"c{i}", "timestamp_ms": 1_700_000_000_000 + i,
+               "endpoint_name": "delays", "role": "live", "status_code": 200, "execution_time_ms": 3.0,
+               "request": "{}", "response": "{}", "served_model_name": "champion", "requester": "anonymous"}
+        tables.write(f"part-{i:03d}.jsonl", [row])
+        tables.write(f"part-{i:03d}b.jsonl", [{**row, "endpoint_name": "other"}])   # not this table's: no commit
+    table = DeltaTable(path)
+    operations = [commit["operation"] for commit in table.history()]
+    assert operations.count("OPTIMIZE") == 2 and table.version() == created + 25 + 2
+    assert len(table.file_uris()) <= 6, "25 one-row appends, compacted twice: the files of the last 5 and one compacted"
+    assert sorted(table.to_pyarrow_table(columns=["client_request_id"]).column(0).to_pylist()) == sorted(
+        f"c{i}" for i in range(25))

@@ -129,21 +129,42 @@ def _schema():
 class InferenceTables:
     """The Delta tables of the endpoints that enable one; ``write`` is called by the inference log's writer."""
 
+    #: Compact a table after this many appends: each append adds a small file per request date, and a reader
+    #: pays for every file (Databricks compacts its inference tables with predictive optimization).
+    compact_every = 100
+
     def __init__(self, configs: Sequence[InferenceTableConfig], log_folder: str | os.PathLike[str]) -> None:
         self.log_folder = Path(log_folder)
         self.paths = {config.endpoint: config.path(log_folder) for config in configs}
         self.recovered = {endpoint: self._open(endpoint, path) for endpoint, path in self.paths.items()}
+        self.appends = dict.fromkeys(self.paths, 0)
 
     def write(self, log_file: str, rows: Sequence[dict[str, Any]]) -> None:
-        """Append the live rows of one JSON-lines file, one Delta commit per table; a failure is said, not raised."""
+        """Append the live rows of one JSON-lines file, one Delta commit per table; a failure is said, not raised.
+
+        A file with no row for a table commits nothing to it: the next start's recovery reads the files after the
+        table's last recorded one and finds none of its rows in them.
+        """
         for endpoint, path in self.paths.items():
             mine = [table_row(row) for row in rows
                     if row.get("endpoint_name") == endpoint and row.get("role") != "shadow"]
+            if not mine:
+                continue
             try:
                 self._append(path, mine, log_file)
+                self.appends[endpoint] += 1
+                if self.appends[endpoint] % self.compact_every == 0:
+                    self._compact(path)
             except Exception as error:  # the server keeps answering; the next start recovers from the log
                 print(f"inference table {path}: could not append {len(mine)} rows ({error}); they are in the "
                       f"inference log and the next start appends them.", flush=True)
+
+    @staticmethod
+    def _compact(path: Path) -> None:
+        """Rewrite the small files into fewer (an OPTIMIZE commit: readers see the same rows throughout)."""
+        from deltalake import DeltaTable
+
+        DeltaTable(str(path)).optimize.compact()
 
     def _append(self, path: Path, rows: list[dict[str, Any]], log_file: str) -> None:
         import pyarrow as pa

@@ -38,7 +38,7 @@ Databricks documents its PSI as the usual formula without saying how it bins.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -47,8 +47,9 @@ import pandas as pd
 from scipy import stats
 from scipy.spatial.distance import jensenshannon
 
-#: Granularities this monitor accepts (Databricks accepts these and more), as pandas offsets.
-GRANULARITIES = {"1 hour": "h", "1 day": "D", "1 week": "W-SUN", "1 month": "M"}
+#: Granularities this monitor accepts (Databricks accepts these and more): how a window starts, and its length.
+GRANULARITIES = {"1 hour": ("h", pd.DateOffset(hours=1)), "1 day": ("D", pd.DateOffset(days=1)),
+                 "1 week": ("W-SUN", pd.DateOffset(weeks=1)), "1 month": ("M", pd.DateOffset(months=1))}
 QUANTILES = [round(q, 2) for q in np.linspace(0, 1, 21)]
 _WINDOW = "struct<start: timestamp, end: timestamp>"
 _TEST = "struct<statistic: double, pvalue: double>"
@@ -67,10 +68,16 @@ class MonitorError(ValueError):
     """A monitor that cannot run as configured; the message says what to change."""
 
 
-def population_stability_index(reference: np.ndarray, current: np.ndarray, bins: int = 10) -> float:
-    """PSI of ``current`` against ``reference``: the reference's quantile bins, open outer edges, shares >= 1e-4."""
+def _quantile_edges(reference: np.ndarray, bins: int = 10) -> np.ndarray:
+    """Bin edges at the reference's quantiles, outer edges open: the yardstick does not move with the data."""
     edges = np.unique(np.quantile(reference, np.linspace(0, 1, bins + 1)))
     edges[0], edges[-1] = -np.inf, np.inf
+    return edges
+
+
+def population_stability_index(reference: np.ndarray, current: np.ndarray, bins: int = 10) -> float:
+    """PSI of ``current`` against ``reference``: the reference's quantile bins, open outer edges, shares >= 1e-4."""
+    edges = _quantile_edges(reference, bins)
     expected = np.clip(np.histogram(reference, edges)[0] / len(reference), 1e-4, None)
     actual = np.clip(np.histogram(current, edges)[0] / len(current), 1e-4, None)
     return float(np.sum((actual - expected) * np.log(actual / expected)))
@@ -96,7 +103,7 @@ class DataProfile:
     model_id_col: str | None = None
     baseline: str | None = None
     columns: list[str] | None = None
-    name: str = field(default="")
+    name: str = ""
 
     def __post_init__(self) -> None:
         if self.granularity not in GRANULARITIES:
@@ -117,14 +124,16 @@ class DataProfile:
         rows = self.spark.read.format("delta").load(self.table).toPandas()
         columns = self._columns(rows)
         baseline = self._baseline(columns)
-        rows["_window_start"] = _window_starts(rows[self.timestamp_col], self.granularity)
-        models = rows[self.model_id_col].astype(str) if self.model_id_col else pd.Series(None, index=rows.index)
+        start_of, step = GRANULARITIES[self.granularity]
+        rows["_window_start"] = _window_starts(rows[self.timestamp_col], start_of)
+        rows["_model_id"] = rows[self.model_id_col].astype(str) if self.model_id_col else ""
+        windows = dict(iter(rows.groupby(["_model_id", "_window_start"], sort=True)))
         profile, drift = [], []
-        for (model_id, start), part in rows.groupby([models.fillna(""), "_window_start"], sort=True):
-            window = _window(start, self.granularity)
+        for (model_id, start), part in windows.items():
+            window = _window(start, step)
             keys = {"granularity": self.granularity, "model_id_col": self.model_id_col,
                     "model_id": model_id or None, "slice_key": None, "slice_value": None}
-            previous = rows[(models.fillna("") == model_id) & (rows["_window_start"] == _previous(start, self.granularity))]
+            previous = windows.get((model_id, start - step))      # CONSECUTIVE only when that window exists
             for column in columns:
                 kind = _kind(rows[column])
                 profile.append({"window": window, **keys, "column_name": column, "data_type": kind,
@@ -132,8 +141,8 @@ class DataProfile:
                 if baseline is not None:
                     drift.append({"window": window, "window_cmp": None, "drift_type": "BASELINE", **keys,
                                   "column_name": column, "data_type": kind, **_drift(baseline[column], part[column], kind)})
-                if len(previous):
-                    drift.append({"window": window, "window_cmp": _window(previous["_window_start"].iloc[0], self.granularity),
+                if previous is not None:
+                    drift.append({"window": window, "window_cmp": _window(start - step, step),
                                   "drift_type": "CONSECUTIVE", **keys, "column_name": column, "data_type": kind,
                                   **_drift(previous[column], part[column], kind)})
         self._write(profile, PROFILE_SCHEMA, self.profile_metrics_path)
@@ -163,29 +172,18 @@ class DataProfile:
         return baseline
 
     def _write(self, rows: list[dict[str, Any]], schema: str, path: str) -> None:
-        frame = self.spark.createDataFrame(rows, schema) if rows else self.spark.createDataFrame([], schema)
-        frame.write.format("delta").mode("overwrite").option("overwriteSchema", "true").save(path)
+        self.spark.createDataFrame(rows, schema).write.format("delta").mode("overwrite").option("overwriteSchema", "true").save(path)
 
 
-def _window_starts(times: pd.Series, granularity: str) -> pd.Series:
+def _window_starts(times: pd.Series, start_of: str) -> pd.Series:
     times = pd.to_datetime(times).dt.tz_localize(None) if getattr(times.dtype, "tz", None) else pd.to_datetime(times)
-    offset = GRANULARITIES[granularity]
-    if offset in ("M", "W-SUN"):
-        return times.dt.to_period(offset).dt.start_time
-    return times.dt.floor(offset)
+    if start_of in ("M", "W-SUN"):  # calendar periods: floor() cannot cut months or Monday-based weeks
+        return times.dt.to_period(start_of).dt.start_time
+    return times.dt.floor(start_of)
 
 
-def _step(granularity: str) -> pd.DateOffset:
-    return {"1 hour": pd.DateOffset(hours=1), "1 day": pd.DateOffset(days=1), "1 week": pd.DateOffset(weeks=1),
-            "1 month": pd.DateOffset(months=1)}[granularity]
-
-
-def _window(start: pd.Timestamp, granularity: str) -> dict[str, pd.Timestamp]:
-    return {"start": start.to_pydatetime(), "end": (start + _step(granularity)).to_pydatetime()}
-
-
-def _previous(start: pd.Timestamp, granularity: str) -> pd.Timestamp:
-    return start - _step(granularity)
+def _window(start: pd.Timestamp, step: pd.DateOffset) -> dict[str, Any]:
+    return {"start": start.to_pydatetime(), "end": (start + step).to_pydatetime()}
 
 
 def _kind(values: pd.Series) -> str:
@@ -219,8 +217,7 @@ def _drift(reference: pd.Series, current: pd.Series, kind: str) -> dict[str, Any
     if kind == "double":
         ref, cur = ref.to_numpy(dtype=float), cur.to_numpy(dtype=float)
         ks = stats.ks_2samp(ref, cur)
-        edges = np.unique(np.quantile(ref, np.linspace(0, 1, 11)))
-        edges[0], edges[-1] = -np.inf, np.inf
+        edges = _quantile_edges(ref)
         row.update(avg_delta=float(cur.mean() - ref.mean()),
                    ks_test={"statistic": float(ks.statistic), "pvalue": float(ks.pvalue)},
                    population_stability_index=population_stability_index(ref, cur),

@@ -7,9 +7,18 @@ not ask for it, and run without a JVM.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
+
+from blank_grading import BLANK_TEST, LESSONS, OVERLAP, copy_course, release_course, start_blank_gradings
+
+if OVERLAP:
+    # The blank gradings run beside every test (see blank_grading.py): with the other core busy, an OpenMP
+    # thread that waits for it spins, and a scikit-learn fit of 0.5 s took 8-40 s. One thread each, for this
+    # process and the Spark workers, streams and servers it starts. Set before anything loads OpenMP.
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 #: The course folder (tests/ lives directly in it).
 COURSE_ROOT = Path(__file__).resolve().parents[1]
@@ -64,6 +73,37 @@ def lake(spark) -> Path:
 
 
 @pytest.fixture(scope="session")
+def released_course(tmp_path_factory) -> Path:
+    """The course's nbgrader parts in a temporary folder, each lesson released once into ``release/``."""
+    return release_course(tmp_path_factory.mktemp("course"))
+
+
+@pytest.fixture(scope="session")
+def course_for(released_course, tmp_path_factory):
+    """``course_for(learner)``: a copy of the released course for one learner's gradings."""
+    return lambda learner: copy_course(released_course, tmp_path_factory.mktemp(f"course-{learner}"))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def blank_grading(request, tmp_path_factory):
+    """Lesson -> the future grading of its untouched student notebook, for the lessons this run tests.
+
+    Autouse: the gradings start before the session's first test, in their own process, so they overlap the
+    whole suite (``-k 04_streaming`` grades one blank; a run without those tests grades none).
+    """
+    lessons = [lesson for lesson in LESSONS if any(
+        item.originalname == BLANK_TEST and item.callspec.params["lesson"] == lesson for item in request.session.items)]
+    if not lessons:
+        yield {}
+        return
+    course = request.getfixturevalue("course_for")("blank")  # released only when a blank is to be graded
+    futures, pool = start_blank_gradings(lessons, course, tmp_path_factory.mktemp("submitted-blank"))
+    yield futures
+    if pool:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+@pytest.fixture(scope="session")
 def lesson_timings(pytestconfig) -> dict[str, dict[str, float]]:
     """lesson -> {run: seconds} for each execution of a lesson; printed at the end of the session."""
     return pytestconfig.stash.setdefault(LESSON_TIMINGS, {})
@@ -82,5 +122,5 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
         terminalreporter.write_line(f"{lesson:<28}{cells}{sum(seconds.values()):>11.1f}")
     terminalreporter.write_line("nbval runs the solution once; 'reference' grades that run's outputs "
                                 "(no second execution); 'blank' is nbgrader executing the untouched notebook "
-                                "on one core, in the background while nbval runs (MLDEPLOY_TEST_OVERLAP=0 runs "
-                                "it afterwards, on both cores).")
+                                "on one core, in a background process from the session's start (MLDEPLOY_TEST_OVERLAP=0 "
+                                "runs it when its test asks, on both cores).")

@@ -9,7 +9,8 @@
 
 Each lesson is executed twice (nbval, and the blank submission): the reference grade reads the nbval
 run's outputs with ``nbgrader autograde --no-execute``. The blank submissions are graded in a
-background thread, on one core, while nbval runs the lessons in the foreground
+background process, on one core, from the session's first test on (blank_grading.py; the
+``blank_grading`` fixture is in conftest.py), while the other tests and then nbval run in the foreground
 (``MLDEPLOY_TEST_OVERLAP=0`` turns that off), and each run's seconds go to the table printed at the
 end of ``make test``. Measured for lessons 00-01: one after the other 304 s, overlapped on one core
 263 s; overlapped with two threads each, 515 s (2-core oversubscription hurts more than overlap helps).
@@ -18,35 +19,26 @@ end of ``make test``. Measured for lessons 00-01: one after the other 304 s, ove
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 import time
-from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 import nbformat
 import pytest
 
-from mldeploy.course.grading import GradingResult, grade, release, release_drift
+from blank_grading import LESSON_TIMEOUT_SECONDS, LESSONS, OVERLAP, student_notebook
+from mldeploy.course.grading import grade, release_drift
 from mldeploy.course.notebooks import (
     copy_without_leftovers,
     graded_items,
     learner_view,
     lesson_name,
-    solution_notebooks,
     without_solution_markers,
 )
 from mldeploy.course.progress import objective_results
 from mldeploy.course.runner import CELL_TIMEOUT_SECONDS
-from mldeploy.paths import COURSE_ROOT
 
-LESSONS = solution_notebooks(COURSE_ROOT)
-LESSON_TIMEOUT_SECONDS = 20 * 60
-OVERLAP = os.environ.get("MLDEPLOY_TEST_OVERLAP", "1") != "0"
-#: Beside a foreground nbval run, the blank grading keeps to one core: two processes that each spin two
-#: OpenMP and two Spark threads on a 2-core machine slowed both 2-4x (measured), more than they overlapped.
-BLANK_ENV = {"MLDEPLOY_SPARK": "local[1]", "OMP_NUM_THREADS": "1"}
 #: The foreground's model fits keep to one OpenMP thread too: with the other core busy, scikit-learn's second
 #: thread spins while it waits, and a 0.5 s fit took 8-40 s (lesson 01: 295 s warm with two threads, 115-140 s
 #: with one, the same outputs).
@@ -54,29 +46,6 @@ NBVAL_ENV = {"OMP_NUM_THREADS": "1"} if OVERLAP else {}
 #: Errors by which the grading sandbox (read-only folders, no network, another user) would refuse a lesson.
 SANDBOX_REFUSALS = ("Permission denied", "Read-only file system", "Network is unreachable", "Operation not permitted",
                     "Spark did not start")
-
-
-def student_notebook(lesson: Path, root: Path = COURSE_ROOT) -> Path:
-    return root / "notebooks" / lesson_name(lesson) / lesson.name
-
-
-@pytest.fixture(scope="session")
-def released_course(tmp_path_factory) -> Path:
-    """The course's nbgrader parts in a temporary folder, each lesson released once into ``release/``."""
-    root = tmp_path_factory.mktemp("course")
-    for part in ("solutions", "notebooks"):
-        copy_without_leftovers(COURSE_ROOT / part, root / part)
-    shutil.copy(COURSE_ROOT / "nbgrader_config.py", root)
-    for lesson in LESSONS:
-        release(root, lesson_name(lesson), root / "release")
-    return root
-
-
-def course_for(learner: str, released_course: Path, tmp_path_factory) -> Path:
-    """A copy of the released course, gradebook included, so two learners can be graded at once."""
-    root = tmp_path_factory.mktemp(f"course-{learner}")
-    shutil.copytree(released_course, root, dirs_exist_ok=True)
-    return root
 
 
 def test_every_lesson_has_a_student_version():
@@ -93,56 +62,6 @@ def test_student_version_has_no_drift(lesson: Path, released_course: Path):
     )
     released = "\n".join(source for _, source, _ in learner_view(student_notebook(lesson)))
     assert "BEGIN SOLUTION" not in released and "BEGIN HIDDEN TESTS" not in released
-
-
-# ---- the blank submissions, graded by nbgrader's own execution (in the background) ----------------------
-
-
-def grade_blank(lesson: Path, course: Path, folder: Path, timings: dict) -> GradingResult:
-    submission = folder / lesson_name(lesson) / "blank" / lesson_name(lesson)
-    submission.mkdir(parents=True)
-    shutil.copy(student_notebook(lesson), submission / lesson.name)
-    started = time.perf_counter()
-    result = grade(submission.parent.parent, course=course, grades_csv=submission.parent / "grades.csv",
-                   generate=False, student_timeout=LESSON_TIMEOUT_SECONDS, env=BLANK_ENV if OVERLAP else None)
-    timings.setdefault(lesson_name(lesson), {})["blank"] = time.perf_counter() - started
-    return result
-
-
-def blank_lessons_selected(session: pytest.Session) -> list[Path]:
-    """The lessons whose blank-grading test this run will run (``-k 04_streaming`` grades one blank, not all)."""
-    chosen = {item.callspec.params["lesson"] for item in session.items
-              if item.originalname == "test_untouched_notebook_is_graded_and_fails_every_test"}
-    return [lesson for lesson in LESSONS if lesson in chosen]
-
-
-@pytest.fixture(scope="session")
-def blank_grading(request, released_course, tmp_path_factory, lesson_timings) -> dict[str, Future]:
-    """One future per selected lesson: the grading of its untouched student notebook."""
-    course = course_for("blank", released_course, tmp_path_factory)
-    folder = tmp_path_factory.mktemp("submitted-blank")
-    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="blank-grading")
-    lessons = blank_lessons_selected(request.session)
-    if OVERLAP:
-        futures = {lesson_name(lesson): pool.submit(grade_blank, lesson, course, folder, lesson_timings)
-                   for lesson in lessons}
-    else:  # graded when its test asks
-        futures = {lesson_name(lesson): _Deferred(grade_blank, lesson, course, folder, lesson_timings)
-                   for lesson in lessons}
-    yield futures
-    pool.shutdown(wait=True, cancel_futures=True)
-
-
-class _Deferred:
-    """A future-like call that runs when its result is first asked for."""
-
-    def __init__(self, function, *args) -> None:
-        self.function, self.args = function, args
-
-    def result(self, timeout: float | None = None):
-        if not hasattr(self, "_value"):
-            self._value = self.function(*self.args)
-        return self._value
 
 
 # ---- each solution under nbval, its outputs kept for grading --------------------------------------------
@@ -184,8 +103,8 @@ def reference_submission(lesson: Path, executed: Path, folder: Path) -> Path:
 
 
 @pytest.fixture(scope="session")
-def reference_course(released_course, tmp_path_factory) -> Path:
-    return course_for("reference", released_course, tmp_path_factory)
+def reference_course(course_for) -> Path:
+    return course_for("reference")
 
 
 @pytest.mark.parametrize("lesson", LESSONS, ids=lesson_name)
@@ -222,8 +141,9 @@ def test_reference_answers_get_full_marks(lesson: Path, executed: Path, referenc
 
 
 @pytest.mark.parametrize("lesson", LESSONS, ids=lesson_name)
-def test_untouched_notebook_is_graded_and_fails_every_test(lesson: Path, blank_grading):
-    result = blank_grading[lesson_name(lesson)].result(timeout=LESSON_TIMEOUT_SECONDS)
+def test_untouched_notebook_is_graded_and_fails_every_test(lesson: Path, blank_grading, lesson_timings):
+    result, seconds = blank_grading[lesson_name(lesson)].result(timeout=LESSON_TIMEOUT_SECONDS)
+    lesson_timings.setdefault(lesson_name(lesson), {})["blank"] = seconds
     assert not result.errors and not result.problems, "\n".join(result.errors + result.problems)
     scores = result.cell_scores.get(("blank", lesson_name(lesson)))
     assert scores is not None, f"The blank {lesson_name(lesson)} was never graded."

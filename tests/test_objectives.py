@@ -176,3 +176,11 @@ def test_readme_lesson_table_lists_lesson(lesson: Path):
     row = re.search(rf"^\| {re.escape(lesson_name(lesson))} \|.*$", README.read_text(), re.MULTILINE)
     assert row, f"Add {lesson_name(lesson)} to the README's lesson table."
     assert re.search(r"\d+ s", row.group(0)), "Give the lesson's measured run time in the README's lesson table."
+    # The lesson's Time line and its README row give the same run time and study time.
+    intro = cells(lesson)[0].source
+    took = re.search(r"\*\*Time:\*\* .*?took (\d+) s", intro, re.DOTALL)
+    assert took, "Say at the top how long running every cell took (**Time:** ... took N s ...)."
+    assert f"| {took.group(1)} s" in row.group(0), f"The README's row should give the {took.group(1)} s of the Time line."
+    study = re.search(r"allow (\d+) minutes", intro)
+    if study:
+        assert f"| {study.group(1)} min |" in row.group(0), f"The README's row should give {study.group(1)} min of study."

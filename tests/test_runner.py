@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import shutil
 from pathlib import Path
 
@@ -9,7 +10,7 @@ import nbformat
 from nbformat.v4 import new_code_cell, new_notebook
 from traitlets.config.loader import PyFileConfigLoader
 
-from mldeploy.course.runner import run_notebook
+from mldeploy.course.runner import run_lessons, run_notebook
 from mldeploy.paths import COURSE_ROOT
 
 
@@ -31,3 +32,23 @@ def test_any_jupyter_started_in_the_course_finds_the_exchange(tmp_path: Path):
     shutil.copy(COURSE_ROOT / "nbgrader_config.py", tmp_path)
     config = PyFileConfigLoader("nbgrader_config.py", path=str(tmp_path)).load_config()
     assert Path(config.Exchange.root) == tmp_path / "exchange" and (tmp_path / "exchange").is_dir()
+
+
+def test_the_table_splits_off_the_hidden_tests_and_every_cell_is_timed(tmp_path: Path, capsys):
+    """A learner's run has no hidden tests: make run says how much of each lesson's time they took."""
+    source = tmp_path / "lesson" / "lesson.ipynb"
+    source.parent.mkdir()
+    hidden = "import time\n### BEGIN HIDDEN TESTS\ntime.sleep(1.0)\n### END HIDDEN TESTS"
+    nbformat.write(new_notebook(cells=[new_code_cell("import time\ntime.sleep(0.3)"), new_code_cell(hidden)],
+                                metadata={"kernelspec": {"name": "python3", "display_name": "Python 3"}}), source)
+    [run] = run_lessons(tmp_path / "out", [source])
+    assert run.status == "ok", run.error
+    assert [cell.hidden_tests for cell in run.cells] == [False, True]
+    assert 1.0 <= run.hidden_test_seconds < run.seconds
+    assert 0.3 <= run.cells[0].seconds < 1.0
+    row = [line for line in capsys.readouterr().out.splitlines() if line.startswith("lesson ")][-1].split()
+    assert row[1] == "ok" and float(row[3]) == round(run.hidden_test_seconds, 1)
+    with (tmp_path / "out" / "cell_seconds.csv").open() as table:
+        cells = list(csv.DictReader(table))
+    assert [(c["cell"], c["hidden_tests"], c["first_line"]) for c in cells] == [
+        ("0", "False", "import time"), ("1", "True", "import time")]

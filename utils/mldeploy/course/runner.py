@@ -1,15 +1,19 @@
 """Run lesson notebooks headless, each in a fresh working folder, and report a table.
 
 ``make run`` uses this to execute every solution notebook and keep the executed copies under
-``build/run/<lesson>/``.
+``build/run/<lesson>/``. Its table also says how much of each run the hidden tests took: a learner's own
+run of the lesson has none (they run only when a notebook is graded), so the rest is what a learner waits
+for. ``build/run/cell_seconds.csv`` lists every cell's seconds, to find what a lesson spends its time on.
 """
 
 from __future__ import annotations
 
+import csv
 import shutil
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 import nbformat
@@ -18,10 +22,19 @@ from nbclient.exceptions import CellExecutionError
 from traitlets.config import Config
 
 from ..paths import COURSE_ROOT
+from .nbgrader_hooks import HIDDEN_REGION
 from .notebooks import copy_without_leftovers, lesson_name, solution_notebooks
 
 #: No lesson cell needs 5 minutes (nbgrader_config.py uses the same limit): a hang fails in minutes.
 CELL_TIMEOUT_SECONDS = 300
+
+
+@dataclass(frozen=True)
+class CellTime:
+    index: int
+    first_line: str
+    seconds: float
+    hidden_tests: bool
 
 
 @dataclass(frozen=True)
@@ -31,6 +44,26 @@ class LessonRun:
     seconds: float
     executed: Path
     error: str = ""
+    cells: list[CellTime] = field(default_factory=list)
+
+    @property
+    def hidden_test_seconds(self) -> float:
+        return sum(cell.seconds for cell in self.cells if cell.hidden_tests)
+
+
+def cell_times(nb: nbformat.NotebookNode) -> list[CellTime]:
+    """Each executed code cell's seconds, from the timestamps nbclient records in its metadata."""
+    times = []
+    for index, cell in enumerate(nb.cells):
+        execution = cell.get("metadata", {}).get("execution", {})
+        started, ended = execution.get("iopub.execute_input"), execution.get("shell.execute_reply")
+        if cell.cell_type != "code" or not (started and ended):
+            continue
+        seconds = (datetime.fromisoformat(ended.replace("Z", "+00:00"))
+                   - datetime.fromisoformat(started.replace("Z", "+00:00"))).total_seconds()
+        times.append(CellTime(index, cell.source.strip().split("\n")[0][:100], seconds,
+                              bool(HIDDEN_REGION.search(cell.source))))
+    return times
 
 
 def run_notebook(notebook: Path, workdir: Path, timeout: int = CELL_TIMEOUT_SECONDS) -> LessonRun:
@@ -57,7 +90,7 @@ def run_notebook(notebook: Path, workdir: Path, timeout: int = CELL_TIMEOUT_SECO
             status, error = "failed", f"{type(failure).__name__}: {failure}"[:300]
     seconds = time.perf_counter() - started
     nbformat.write(nb, executed)
-    return LessonRun(lesson_name(notebook), status, seconds, executed, error)
+    return LessonRun(lesson_name(notebook), status, seconds, executed, error, cell_times(nb))
 
 
 def _first_error_line(message: str) -> str:
@@ -67,11 +100,14 @@ def _first_error_line(message: str) -> str:
 
 
 def format_table(runs: list[LessonRun]) -> str:
-    """Lesson, status and seconds as a plain-text table."""
+    """Lesson, status, seconds, the hidden tests' share and the rest (a learner's run) as a plain-text table."""
     width = max([len("lesson"), *(len(run.lesson) for run in runs)])
-    lines = [f"{'lesson':<{width}}  status  seconds", f"{'-' * width}  ------  -------"]
+    lines = [f"{'lesson':<{width}}  status  seconds  hidden tests  learner's run",
+             f"{'-' * width}  ------  -------  ------------  -------------"]
     for run in runs:
-        lines.append(f"{run.lesson:<{width}}  {run.status:<6}  {run.seconds:7.1f}")
+        hidden = run.hidden_test_seconds
+        lines.append(f"{run.lesson:<{width}}  {run.status:<6}  {run.seconds:7.1f}  {hidden:12.1f}  "
+                     f"{run.seconds - hidden:13.1f}")
         if run.error:
             lines.append(f"{'':<{width}}  {run.error}")
     return "\n".join(lines)
@@ -85,6 +121,21 @@ def run_lessons(out: Path = COURSE_ROOT / "build" / "run", lessons: list[Path] |
         run = run_notebook(notebook, out / lesson_name(notebook))
         print(f"  {run.status} in {run.seconds:.1f} s -> {run.executed}", flush=True)
         runs.append(run)
+    write_cell_seconds(runs, out / "cell_seconds.csv")
     print()
     print(format_table(runs))
+    total, hidden = sum(run.seconds for run in runs), sum(run.hidden_test_seconds for run in runs)
+    print(f"{len(runs)} lessons in {total:.0f} s, {hidden:.0f} s of it hidden tests (they run only when grading); "
+          f"every cell's seconds: {out / 'cell_seconds.csv'}")
     return runs
+
+
+def write_cell_seconds(runs: list[LessonRun], path: Path) -> None:
+    """One row per executed cell of every lesson: where each lesson's time goes."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", newline="") as sink:
+        writer = csv.writer(sink)
+        writer.writerow(["lesson", "cell", "seconds", "hidden_tests", "first_line"])
+        for run in runs:
+            for cell in run.cells:
+                writer.writerow([run.lesson, cell.index, f"{cell.seconds:.2f}", cell.hidden_tests, cell.first_line])

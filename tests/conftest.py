@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from blank_grading import BLANK_TEST, LESSONS, OVERLAP, copy_course, release_course, start_blank_gradings
+from background import BLANK_TEST, LESSON_TIMEOUT_SECONDS, LESSONS, NBVAL_TEST, OVERLAP, copy_course, start_background
 
 if OVERLAP:
-    # The blank gradings run beside every test (see blank_grading.py): with the other core busy, an OpenMP
+    # The blank gradings run beside every test (see background.py): with the other core busy, an OpenMP
     # thread that waits for it spins, and a scikit-learn fit of 0.5 s took 8-40 s. One thread each, for this
     # process and the Spark workers, streams and servers it starts. Set before anything loads OpenMP.
     os.environ.setdefault("OMP_NUM_THREADS", "1")
@@ -73,9 +73,12 @@ def lake(spark) -> Path:
 
 
 @pytest.fixture(scope="session")
-def released_course(tmp_path_factory) -> Path:
-    """The course's nbgrader parts in a temporary folder, each lesson released once into ``release/``."""
-    return release_course(tmp_path_factory.mktemp("course"))
+def released_course(background) -> Path:
+    """The course's nbgrader parts in a temporary folder, each lesson released once into ``release/``.
+
+    The background process makes it first thing (see ``background``), so no test waits for it.
+    """
+    return background.released.result(timeout=LESSON_TIMEOUT_SECONDS)
 
 
 @pytest.fixture(scope="session")
@@ -84,23 +87,30 @@ def course_for(released_course, tmp_path_factory):
     return lambda learner: copy_course(released_course, tmp_path_factory.mktemp(f"course-{learner}"))
 
 
-@pytest.fixture(scope="session", autouse=True)
-def blank_grading(request, tmp_path_factory):
-    """Lesson -> the future grading of its untouched student notebook, for the lessons this run tests.
+def lessons_of(session: pytest.Session, test: str) -> list[Path]:
+    """The lessons for which this run holds ``test`` (a test of tests/test_notebooks.py, one per lesson)."""
+    return [lesson for lesson in LESSONS if any(
+        item.originalname == test and item.callspec.params["lesson"] == lesson for item in session.items)]
 
-    Autouse: the gradings start before the session's first test, in their own process, so they overlap the
-    whole suite (``-k 04_streaming`` grades one blank; a run without those tests grades none).
+
+@pytest.fixture(scope="session", autouse=True)
+def background(request, tmp_path_factory):
+    """The second lane (tests/background.py): the course's release, the blank gradings, then the last nbval runs.
+
+    Autouse: it starts before the session's first test, in its own process, so it overlaps the whole suite
+    (``-k 04_streaming`` grades one blank; a run without those tests grades none, and releases the course only
+    if a test asks for it).
     """
-    lessons = [lesson for lesson in LESSONS if any(
-        item.originalname == BLANK_TEST and item.callspec.params["lesson"] == lesson for item in request.session.items)]
-    if not lessons:
-        yield {}
-        return
-    course = request.getfixturevalue("course_for")("blank")  # released only when a blank is to be graded
-    futures, pool = start_blank_gradings(lessons, course, tmp_path_factory.mktemp("submitted-blank"))
-    yield futures
-    if pool:
-        pool.shutdown(wait=True, cancel_futures=True)
+    lane = start_background(lessons_of(request.session, BLANK_TEST), lessons_of(request.session, NBVAL_TEST),
+                            tmp_path_factory.mktemp("background"))
+    yield lane
+    if lane.pool:
+        lane.pool.shutdown(wait=True, cancel_futures=True)
+
+
+def pytest_collection_modifyitems(session, config, items) -> None:
+    """tests/test_notebooks.py runs last: the background lane takes its last nbval runs once the blanks are done."""
+    items.sort(key=lambda item: item.path.name == "test_notebooks.py")  # a stable sort: the order is otherwise kept
 
 
 @pytest.fixture(scope="session")
@@ -120,7 +130,8 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
     for lesson, seconds in sorted(timings.items()):
         cells = "".join(f"{seconds[run]:>11.1f}" if run in seconds else f"{'-':>11}" for run in runs)
         terminalreporter.write_line(f"{lesson:<28}{cells}{sum(seconds.values()):>11.1f}")
-    terminalreporter.write_line("nbval runs the solution once; 'reference' grades that run's outputs "
-                                "(no second execution); 'blank' is nbgrader executing the untouched notebook "
-                                "on one core, in a background process from the session's start (MLDEPLOY_TEST_OVERLAP=0 "
-                                "runs it when its test asks, on both cores).")
+    terminalreporter.write_line("nbval runs the solution once (in the foreground, or, for the last lessons, in the "
+                                "background process once the blanks are graded); 'reference' grades that run's "
+                                "outputs (no second execution); 'blank' is nbgrader executing the untouched notebook "
+                                "on one core, in the background process from the session's start "
+                                "(MLDEPLOY_TEST_OVERLAP=0 runs everything in the foreground, on both cores).")

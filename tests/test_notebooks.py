@@ -8,41 +8,28 @@
   0), and nothing the lesson does was refused by the sandbox.
 
 Each lesson is executed twice (nbval, and the blank submission): the reference grade reads the nbval
-run's outputs with ``nbgrader autograde --no-execute``. The blank submissions are graded in a
-background process, on one core, from the session's first test on (blank_grading.py; the
-``blank_grading`` fixture is in conftest.py), while the other tests and then nbval run in the foreground
-(``MLDEPLOY_TEST_OVERLAP=0`` turns that off), and each run's seconds go to the table printed at the
-end of ``make test``. Measured for lessons 00-01: one after the other 304 s, overlapped on one core
-263 s; overlapped with two threads each, 515 s (2-core oversubscription hurts more than overlap helps).
+run's outputs with ``nbgrader autograde --no-execute``. A second process (tests/background.py; the
+``background`` fixture is in conftest.py) grades the blank submissions on one core from the session's first
+test on, then runs the last lessons under nbval, while the other tests and then the first lessons' nbval run
+in the foreground; this module runs last (``MLDEPLOY_TEST_OVERLAP=0`` runs it all in the foreground). Each
+run's seconds go to the table printed at the end of ``make test``. Measured for lessons 00-01: one after the
+other 304 s, overlapped on one core 263 s; overlapped with two threads each, 515 s (2-core
+oversubscription hurts more than overlap helps).
 """
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import nbformat
 import pytest
 
-from blank_grading import LESSON_TIMEOUT_SECONDS, LESSONS, OVERLAP, student_notebook
+from background import LESSON_TIMEOUT_SECONDS, LESSONS, student_notebook
 from mldeploy.course.grading import grade, release_drift
-from mldeploy.course.notebooks import (
-    copy_without_leftovers,
-    graded_items,
-    learner_view,
-    lesson_name,
-    without_solution_markers,
-)
+from mldeploy.course.notebooks import graded_items, learner_view, lesson_name, without_solution_markers
 from mldeploy.course.progress import objective_results
-from mldeploy.course.runner import CELL_TIMEOUT_SECONDS
 
-#: The foreground's model fits keep to one OpenMP thread too: with the other core busy, scikit-learn's second
-#: thread spins while it waits, and a 0.5 s fit took 8-40 s (lesson 01: 295 s warm with two threads, 115-140 s
-#: with one, the same outputs).
-NBVAL_ENV = {"OMP_NUM_THREADS": "1"} if OVERLAP else {}
 #: Errors by which the grading sandbox (read-only folders, no network, another user) would refuse a lesson.
 SANDBOX_REFUSALS = ("Permission denied", "Read-only file system", "Network is unreachable", "Operation not permitted",
                     "Spark did not start")
@@ -68,26 +55,17 @@ def test_student_version_has_no_drift(lesson: Path, released_course: Path):
 
 
 @pytest.fixture(scope="session")
-def executed(tmp_path_factory) -> Path:
-    """Where nbval leaves each solution notebook with the outputs of its run."""
-    return tmp_path_factory.mktemp("executed")
+def executed(background) -> Path:
+    """Where nbval leaves each solution notebook with the outputs of its run (either lane's)."""
+    return background.executed
 
 
 @pytest.mark.parametrize("lesson", LESSONS, ids=lesson_name)
-def test_solution_runs_under_nbval(lesson: Path, tmp_path: Path, executed: Path, blank_grading, lesson_timings):
+def test_solution_runs_under_nbval(lesson: Path, tmp_path: Path, background, lesson_timings):
     """Each solution notebook executes top to bottom, in a fresh folder, with no cell raising."""
-    folder = tmp_path / lesson_name(lesson)
-    copy_without_leftovers(lesson.parent, folder)
-    started = time.perf_counter()
-    done = subprocess.run(
-        [sys.executable, "-m", "pytest", "--nbval-lax", "--nbval-current-env",
-         f"--nbval-cell-timeout={CELL_TIMEOUT_SECONDS}", "-p", "no:cacheprovider", "-q",
-         "-p", "mldeploy.course.nbval_outputs", f"--save-executed={executed / lesson_name(lesson) / lesson.name}",
-         lesson.name],
-        cwd=folder, capture_output=True, text=True, timeout=LESSON_TIMEOUT_SECONDS, env=os.environ | NBVAL_ENV,
-    )
-    lesson_timings.setdefault(lesson_name(lesson), {})["nbval"] = time.perf_counter() - started
-    assert done.returncode == 0, f"nbval failed for {lesson.name}:\n{done.stdout[-6000:]}\n{done.stderr[-2000:]}"
+    run = background.nbval(lesson, tmp_path / lesson_name(lesson))
+    lesson_timings.setdefault(lesson_name(lesson), {})["nbval"] = run.seconds
+    assert run.returncode == 0, f"nbval failed for {lesson.name}:\n{run.output}"
 
 
 def reference_submission(lesson: Path, executed: Path, folder: Path) -> Path:
@@ -141,8 +119,8 @@ def test_reference_answers_get_full_marks(lesson: Path, executed: Path, referenc
 
 
 @pytest.mark.parametrize("lesson", LESSONS, ids=lesson_name)
-def test_untouched_notebook_is_graded_and_fails_every_test(lesson: Path, blank_grading, lesson_timings):
-    result, seconds = blank_grading[lesson_name(lesson)].result(timeout=LESSON_TIMEOUT_SECONDS)
+def test_untouched_notebook_is_graded_and_fails_every_test(lesson: Path, background, lesson_timings):
+    result, seconds = background.blanks[lesson_name(lesson)].result(timeout=LESSON_TIMEOUT_SECONDS)
     lesson_timings.setdefault(lesson_name(lesson), {})["blank"] = seconds
     assert not result.errors and not result.problems, "\n".join(result.errors + result.problems)
     scores = result.cell_scores.get(("blank", lesson_name(lesson)))

@@ -15,6 +15,10 @@ _os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
 
 from .notebook_output import in_jupyter_kernel as _in_jupyter_kernel  # noqa: E402
 from .notebook_output import route_notices_to_stdout as _route_notices_to_stdout  # noqa: E402
+# A name that is also its module's name is bound now: importing the module ``mldeploy.scan_metrics`` (which
+# any other part of the package may do first) sets the package's attribute ``scan_metrics`` to the module,
+# and ``from mldeploy import scan_metrics`` would then give the module, not the function.
+from .scan_metrics import scan_metrics  # noqa: E402  (standard library only: costs nothing)
 
 #: Where each public name lives. A name's module is imported when the name is first used (PEP 562), not
 #: when ``mldeploy`` is: the grader's nbgrader hooks, the sandbox launcher and ``python -m mldeploy ...``
@@ -32,7 +36,7 @@ _WHERE = {
     "paths": ("lesson_dir",),
     "pipelines": ("PipelineError", "PipelineRun", "run_pipeline"),
     "replay": ("EVENT_SCHEMA", "EventReplayer", "departure_events"),
-    "scan_metrics": ("ScanMetrics", "ScanMetricsError", "files_in_table", "scan_metrics"),
+    "scan_metrics": ("ScanMetrics", "ScanMetricsError", "files_in_table", "scan_metrics"),  # the last bound above
     "servers": ("BackgroundServer", "start_mlflow_ui"),
     "serving": ("ServingEndpoint", "ServingError", "read_inference_log"),
     "spark": ("SparkSetupError", "get_spark"),

@@ -12,7 +12,7 @@ JUPYTER_ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 .PHONY: help setup jars run test lab release grade progress doctor bench lock clean
 
 help:
-	@echo "make run      set up, then run every lesson headless and print a table"
+	@echo "make run      set up, then run every lesson headless and print a table [HIDDEN=1: with the hidden tests]"
 	@echo "make test     set up, then run the test suite (what CI runs)"
 	@echo "make lab      open JupyterLab with the nbgrader extensions"
 	@echo "make release  regenerate notebooks/ (student versions) from solutions/"
@@ -39,8 +39,9 @@ setup: $(INSTALLED)
 jars: $(INSTALLED)
 	$(BIN)/python -m mldeploy jars
 
+# Every lesson as a learner runs it; HIDDEN=1 adds the hidden tests (grading's time).
 run: setup
-	$(BIN)/python -m mldeploy run
+	$(BIN)/python -m mldeploy run $(if $(HIDDEN),--hidden-tests,)
 
 test: setup
 	$(BIN)/python -m pytest
@@ -68,6 +69,7 @@ bench: setup
 	$(BIN)/python bench/serving.py
 	$(BIN)/python bench/stream.py
 	$(BIN)/python bench/grading.py
+	$(BIN)/python bench/jvm_start.py
 
 # constraints.txt from scratch: a fresh venv in a temporary folder gets pyproject.toml's requirements
 # alone (no constraints), and its `pip freeze` (less pip and mldeploy itself) becomes the lock. The

@@ -11,7 +11,7 @@ from mldeploy.doctor import FAIL, OK, WARN, Check, check_delta, check_java, chec
 from mldeploy.ports import port_is_free
 from mldeploy.spark import JAVA_HELP
 
-CHECK_NAMES = ["python", "java", "SPARK_HOME", "spark", "delta", "mlflow", "kafka", "ports", "listening", "disk",
+CHECK_NAMES = ["python", "java", "SPARK_HOME", "spark", "jvm archive", "delta", "mlflow", "kafka", "ports", "listening", "disk",
                "lake"]
 
 

@@ -41,7 +41,7 @@ def test_the_table_splits_off_the_hidden_tests_and_every_cell_is_timed(tmp_path:
     hidden = "import time\n### BEGIN HIDDEN TESTS\ntime.sleep(1.0)\n### END HIDDEN TESTS"
     nbformat.write(new_notebook(cells=[new_code_cell("import time\ntime.sleep(0.3)"), new_code_cell(hidden)],
                                 metadata={"kernelspec": {"name": "python3", "display_name": "Python 3"}}), source)
-    [run] = run_lessons(tmp_path / "out", [source])
+    [run] = run_lessons(tmp_path / "out", [source], hidden_tests=True)
     assert run.status == "ok", run.error
     assert [cell.hidden_tests for cell in run.cells] == [False, True]
     assert 1.0 <= run.hidden_test_seconds < run.seconds
@@ -52,3 +52,17 @@ def test_the_table_splits_off_the_hidden_tests_and_every_cell_is_timed(tmp_path:
         cells = list(csv.DictReader(table))
     assert [(c["cell"], c["hidden_tests"], c["first_line"]) for c in cells] == [
         ("0", "False", "import time"), ("1", "True", "import time")]
+
+
+def test_make_run_leaves_the_hidden_tests_out_as_a_learner_s_run_does(tmp_path: Path, capsys):
+    source = tmp_path / "lesson" / "lesson.ipynb"
+    source.parent.mkdir()
+    test_cell = "assert 1 + 1 == 2\n### BEGIN HIDDEN TESTS\nraise AssertionError('hidden')\n### END HIDDEN TESTS\nprint('visible')"
+    nbformat.write(new_notebook(cells=[new_code_cell(test_cell)],
+                                metadata={"kernelspec": {"name": "python3", "display_name": "Python 3"}}), source)
+    [run] = run_lessons(tmp_path / "out", [source])
+    assert run.status == "ok", run.error
+    executed = nbformat.read(run.executed, as_version=4).cells[0]
+    assert "BEGIN HIDDEN TESTS" not in executed.source and executed.outputs[0].text.strip() == "visible"
+    assert run.hidden_test_seconds == 0
+    assert "hidden tests" not in [line for line in capsys.readouterr().out.splitlines() if line.startswith("lesson")][-1]

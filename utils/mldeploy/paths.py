@@ -121,10 +121,14 @@ def lesson_dir() -> Path:
     """The lesson's own working folder, ``./work`` beside the running notebook.
 
     Lessons build their fixtures (tables, checkpoints, model files) here, so a lesson never needs
-    another lesson's leftovers and deleting ``work/`` resets it.
+    another lesson's leftovers and deleting ``work/`` resets it. A lesson's MLflow database that does not
+    exist yet starts as a copy of an empty one (``tracking_db``: no 3 s of schema migrations).
     """
+    from .tracking_db import seed_tracking_database
+
     path = Path.cwd() / "work"
     path.mkdir(exist_ok=True)
+    seed_tracking_database()
     return path
 
 

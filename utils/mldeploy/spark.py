@@ -25,6 +25,7 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Iterator, Mapping
 
+from .jvm_archive import discard_archive, driver_options
 from .paths import ivy_dir, log_dir
 from .ports import LOOPBACK, PortReservation, reserve_port
 
@@ -104,6 +105,7 @@ def session_conf(target: SparkTarget, app_name: str) -> dict[str, str]:
     }
     if target.kind == "cluster":
         conf |= {"spark.executor.memory": "1g", "spark.cores.max": "2"}
+    conf |= driver_options()  # the driver JVM maps its class-data archive when setup has made one
     if target.kind == "local":
         # Nothing of a laptop's Spark should be reachable from the café's Wi-Fi: the driver, its block
         # manager and the UI listen on loopback only (a cluster keeps the network it needs).
@@ -225,16 +227,26 @@ def get_spark(app_name: str = "mldeploy", connect_server: bool = False):
     if active is not None:
         return active
 
-    require_java()
-    if target.kind == "local":
-        os.environ["SPARK_LOCAL_IP"] = LOOPBACK  # the address Spark's web UI binds to
-    # Python workers run PYSPARK_PYTHON (else whatever `python3` is on PATH), whatever the conf says.
-    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     conf = session_conf(target, app_name)
     if connect_server:
         global _connect_port
         _connect_port = reserve_port(CONNECT_PORT)  # held until this process ends: no other lesson takes it
         conf |= connect_server_conf(_connect_port.port)
+    return start_session(target, conf)
+
+
+def start_session(target: SparkTarget, conf: dict[str, str], fall_back: bool = True):
+    """Start a JVM-backed session with ``conf``, its JVM's output in the log, a failure explained.
+
+    A JVM that fails to start on the class-data archive is retried once without it (``fall_back``).
+    """
+    from pyspark.sql import SparkSession
+
+    require_java()
+    if target.kind == "local":
+        os.environ["SPARK_LOCAL_IP"] = LOOPBACK  # the address Spark's web UI binds to
+    # Python workers run PYSPARK_PYTHON (else whatever `python3` is on PATH), whatever the conf says.
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     builder = SparkSession.builder
     for key, value in conf.items():
         builder = builder.config(key, value)
@@ -243,6 +255,8 @@ def get_spark(app_name: str = "mldeploy", connect_server: bool = False):
         with _process_output_to(log):
             return builder.getOrCreate()
     except Exception as error:  # the JVM did not come up: say why, in words a learner can act on
+        if fall_back and discard_archive(conf):
+            return start_session(target, conf, fall_back=False)
         text = log.read_text(errors="replace") if log.exists() else ""
         raise SparkSetupError(explain_start_failure(text, error)) from error
 

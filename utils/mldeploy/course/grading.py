@@ -31,6 +31,7 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..jvm_archive import archive_dir
 from ..paths import COURSE_ROOT, cache_dir, lake_dir, tools_first_path
 from .kernel_guard import TAMPERED
 from .lake_guard import LakeGuard
@@ -211,10 +212,11 @@ class SandboxedKernels:
         self.as_root = os.geteuid() == 0
         self.count = 0
         cache = cache_dir()
-        # The overlay's lower layer must be writable to the kernel's user for Ivy to write beside the jars.
-        lower = writable_copy(cache, folder / "cache") if self.as_root else cache
+        # The overlay's lower layer must be writable to the kernel's user for Ivy to write beside the jars. The
+        # JVM's class-data archive (200 MB, only ever read) is not copied: it is shown read-only in the overlay.
+        lower = writable_copy(cache, folder / "cache", leave_out=(archive_dir().name,)) if self.as_root else cache
         self.overlays = {str(cache): str(lower)}
-        self.read_only = [str(path) for path in (*python_paths(), lake_dir())]
+        self.read_only = [str(path) for path in (*python_paths(), lake_dir(), archive_dir())]
         self.env = sandbox_env({**(env or {}), "MLDEPLOY_LAKE": str(lake_dir()), "MLDEPLOY_CACHE": str(cache)})
         stand_ins = self.stand_ins(folder / "stand-ins", sorted({assignment for _, assignment in found}))
         self.decoys = {str(course.resolve() / name): str(stand_ins / name) for name in self.SECRETS}

@@ -1,9 +1,10 @@
 """Run lesson notebooks headless, each in a fresh working folder, and report a table.
 
-``make run`` uses this to execute every solution notebook and keep the executed copies under
-``build/run/<lesson>/``. Its table also says how much of each run the hidden tests took: a learner's own
-run of the lesson has none (they run only when a notebook is graded), so the rest is what a learner waits
-for. ``build/run/cell_seconds.csv`` lists every cell's seconds, to find what a lesson spends its time on.
+``make run`` uses this to execute every solution notebook as a learner runs the lesson (the answers in,
+the hidden tests out: those run only when a notebook is graded) and keep the executed copies under
+``build/run/<lesson>/``. ``make run HIDDEN=1`` keeps the hidden tests in, and the table then says how much of
+each run they took. ``build/run/cell_seconds.csv`` lists every cell's seconds, to find what a lesson spends
+its time on.
 """
 
 from __future__ import annotations
@@ -23,6 +24,9 @@ from traitlets.config import Config
 
 from ..paths import COURSE_ROOT
 from .nbgrader_hooks import HIDDEN_REGION
+
+#: What stands in a test cell for its hidden tests when a lesson runs without them.
+HIDDEN_LEFT_OUT = "# (hidden tests: they run when the notebook is graded)"
 from .notebooks import copy_without_leftovers, lesson_name, solution_notebooks
 
 #: No lesson cell needs 5 minutes (nbgrader_config.py uses the same limit): a hang fails in minutes.
@@ -66,12 +70,20 @@ def cell_times(nb: nbformat.NotebookNode) -> list[CellTime]:
     return times
 
 
-def run_notebook(notebook: Path, workdir: Path, timeout: int = CELL_TIMEOUT_SECONDS) -> LessonRun:
-    """Execute ``notebook`` with ``workdir`` (emptied first) as its folder; keep the executed copy there."""
+def run_notebook(notebook: Path, workdir: Path, timeout: int = CELL_TIMEOUT_SECONDS,
+                 hidden_tests: bool = True) -> LessonRun:
+    """Execute ``notebook`` with ``workdir`` (emptied first) as its folder; keep the executed copy there.
+
+    Without ``hidden_tests`` each test cell's hidden region is left out, as in the student's notebook.
+    """
     shutil.rmtree(workdir, ignore_errors=True)
     copy_without_leftovers(notebook.parent, workdir)
     executed = workdir / notebook.name
     nb = nbformat.read(executed, as_version=4)
+    if not hidden_tests:
+        for cell in nb.cells:
+            if cell.cell_type == "code":
+                cell.source = HIDDEN_REGION.sub(HIDDEN_LEFT_OUT, cell.source)
     started = time.perf_counter()
     status, error = "ok", ""
     # The kernel's channels as Unix sockets in a private folder (IPC), not TCP on loopback: the same
@@ -99,34 +111,36 @@ def _first_error_line(message: str) -> str:
     return (errors[-1] if errors else lines[-1])[:300]
 
 
-def format_table(runs: list[LessonRun]) -> str:
-    """Lesson, status, seconds, the hidden tests' share and the rest (a learner's run) as a plain-text table."""
+def format_table(runs: list[LessonRun], hidden_tests: bool = True) -> str:
+    """Lesson, status and seconds as a plain-text table; with hidden tests, their share and the rest."""
     width = max([len("lesson"), *(len(run.lesson) for run in runs)])
-    lines = [f"{'lesson':<{width}}  status  seconds  hidden tests  learner's run",
-             f"{'-' * width}  ------  -------  ------------  -------------"]
+    extra, rule = ("  hidden tests  learner's run", "  ------------  -------------") if hidden_tests else ("", "")
+    lines = [f"{'lesson':<{width}}  status  seconds{extra}", f"{'-' * width}  ------  -------{rule}"]
     for run in runs:
         hidden = run.hidden_test_seconds
-        lines.append(f"{run.lesson:<{width}}  {run.status:<6}  {run.seconds:7.1f}  {hidden:12.1f}  "
-                     f"{run.seconds - hidden:13.1f}")
+        split = f"  {hidden:12.1f}  {run.seconds - hidden:13.1f}" if hidden_tests else ""
+        lines.append(f"{run.lesson:<{width}}  {run.status:<6}  {run.seconds:7.1f}{split}")
         if run.error:
             lines.append(f"{'':<{width}}  {run.error}")
     return "\n".join(lines)
 
 
-def run_lessons(out: Path = COURSE_ROOT / "build" / "run", lessons: list[Path] | None = None) -> list[LessonRun]:
+def run_lessons(out: Path = COURSE_ROOT / "build" / "run", lessons: list[Path] | None = None,
+                hidden_tests: bool = False) -> list[LessonRun]:
     """Run every solution notebook (or ``lessons``) in ``out/<lesson>/``, printing progress."""
     runs = []
     for notebook in lessons or solution_notebooks():
         print(f"running {lesson_name(notebook)} ...", flush=True)
-        run = run_notebook(notebook, out / lesson_name(notebook))
+        run = run_notebook(notebook, out / lesson_name(notebook), hidden_tests=hidden_tests)
         print(f"  {run.status} in {run.seconds:.1f} s -> {run.executed}", flush=True)
         runs.append(run)
     write_cell_seconds(runs, out / "cell_seconds.csv")
     print()
-    print(format_table(runs))
+    print(format_table(runs, hidden_tests))
     total, hidden = sum(run.seconds for run in runs), sum(run.hidden_test_seconds for run in runs)
-    print(f"{len(runs)} lessons in {total:.0f} s, {hidden:.0f} s of it hidden tests (they run only when grading); "
-          f"every cell's seconds: {out / 'cell_seconds.csv'}")
+    split = (f", {hidden:.0f} s of it hidden tests" if hidden_tests
+             else " as a learner runs them (`make run HIDDEN=1` adds the hidden tests, as grading does)")
+    print(f"{len(runs)} lessons in {total:.0f} s{split}; every cell's seconds: {out / 'cell_seconds.csv'}")
     return runs
 
 

@@ -164,14 +164,16 @@ def sandbox_uid() -> int:
     return secrets.choice(SANDBOX_UIDS)
 
 
-def writable_copy(source: Path, target: Path) -> Path:
+def writable_copy(source: Path, target: Path, leave_out: tuple[str, ...] = ()) -> Path:
     """A copy of ``source`` that any user may write: the lower layer of each student's overlay when root grades.
 
     An overlay checks permissions on its lower layer, so a sandbox's user could not write beside root's jars.
+    ``leave_out`` names top-level folders not copied (they are shown read-only instead, see ``SandboxSpec``).
     One copy serves every student of a grading run: each writes only to their own upper layer, and the copy is
     seen only inside the sandboxes.
     """
-    shutil.copytree(source, target, symlinks=True, copy_function=_copy_if_still_there)
+    shutil.copytree(source, target, symlinks=True, copy_function=_copy_if_still_there,
+                    ignore=lambda folder, names: [n for n in names if Path(folder) == source and n in leave_out])
     for path in (target, *target.rglob("*")):
         if not path.is_symlink():
             path.chmod(0o777 if path.is_dir() or os.access(path, os.X_OK) else 0o666)
@@ -344,11 +346,6 @@ def build_root(spec: SandboxSpec) -> Path:
     # /tmp is the sandbox's own (memory, bounded); mounted before anything that may lie below it.
     Path(inside("/tmp")).mkdir()
     _mount("tmpfs", inside("/tmp"), "tmpfs", MS_NOSUID | MS_NODEV, f"mode=1777,size={TMP_SIZE_BYTES}")
-    for path in spec.read_only:
-        if os.path.exists(path):
-            _bind(path, inside(path), read_only=True)
-    for path, stand_in in spec.decoys.items():
-        _bind(stand_in, inside(path), read_only=True)
     for number, (path, lower) in enumerate(spec.overlays.items()):
         layer = scratch / "overlay" / str(number)
         (layer / "upper").mkdir(parents=True, exist_ok=True)
@@ -361,6 +358,13 @@ def build_root(spec: SandboxSpec) -> Path:
             _mount("overlay", inside(path), "overlay", MS_NOSUID, options)
         except OSError:  # a user namespace needs the userxattr option (Linux 5.11+)
             _mount("overlay", inside(path), "overlay", MS_NOSUID, options + ",userxattr")
+    # After the overlays: a read-only folder may lie inside one (the JVM archive in the jar cache); the
+    # stand-ins last, over anything else.
+    for path in spec.read_only:
+        if os.path.exists(path):
+            _bind(path, inside(path), read_only=True)
+    for path, stand_in in spec.decoys.items():
+        _bind(stand_in, inside(path), read_only=True)
     _bind(str(scratch / "run"), inside(scratch / "run"), read_only=False)  # the kernel's sockets, same path
     _bind(str(scratch / "home"), inside(LEARNER_HOME), read_only=False)
     Path(inside("/proc")).mkdir()

@@ -24,10 +24,10 @@ from traitlets.config import Config
 
 from ..paths import COURSE_ROOT
 from .nbgrader_hooks import HIDDEN_REGION
+from .notebooks import copy_without_leftovers, lesson_name, solution_notebooks
 
 #: What stands in a test cell for its hidden tests when a lesson runs without them.
 HIDDEN_LEFT_OUT = "# (hidden tests: they run when the notebook is graded)"
-from .notebooks import copy_without_leftovers, lesson_name, solution_notebooks
 
 #: No lesson cell needs 5 minutes (nbgrader_config.py uses the same limit): a hang fails in minutes.
 CELL_TIMEOUT_SECONDS = 300

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from mldeploy.jvm_archive import DISABLE_VARIABLE, DRIVER_OPTIONS, archive_path, discard_archive, driver_options
@@ -60,7 +62,14 @@ def test_the_course_session_maps_the_archive_setup_recorded(spark):
     jvm = spark.sparkContext._jvm
     arguments = list(jvm.java.lang.management.ManagementFactory.getRuntimeMXBean().getInputArguments())
     assert f"-XX:SharedArchiveFile={archive_path()}" in arguments
-    diagnostics = jvm.java.lang.management.ManagementFactory.getPlatformMXBean(
-        jvm.java.lang.Class.forName("com.sun.management.HotSpotDiagnosticMXBean"))
-    assert diagnostics.getVMOption("UseSharedSpaces").getValue() == "true", "Java could not map the archive"
+    # Java maps an archive it accepts and lets go of one that does not match (another class path, another Java).
+    maps = Path(f"/proc/{jvm.java.lang.ProcessHandle.current().pid()}/maps").read_text()
+    assert str(archive_path()) in maps, "the driver was given the archive but did not map it (see the Spark log)"
+
+
+def test_another_spark_installation_gets_another_archive(empty_cache, monkeypatch, tmp_path):
+    """Java checks the class path's folders: a second clone's venv must not be handed the first one's archive."""
+    first = archive_path()
+    monkeypatch.setenv("SPARK_HOME", str(tmp_path))
+    assert archive_path() != first
 

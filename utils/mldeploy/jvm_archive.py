@@ -15,6 +15,7 @@ and loads the classes as usual), Spark starts exactly as before, only slower.
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import os
 import subprocess
 import sys
@@ -34,14 +35,25 @@ def archive_dir() -> Path:
     return cache_dir() / "jvm"
 
 
+def spark_home() -> Path:
+    """The Spark whose jars the driver's class path lists: ``SPARK_HOME``, else the installed pyspark's."""
+    if os.environ.get("SPARK_HOME"):
+        return Path(os.environ["SPARK_HOME"]).resolve()
+    return Path(importlib.util.find_spec("pyspark").origin).parent.resolve()
+
+
 def archive_path() -> Path:
-    """The archive for this Java and these Spark and Delta versions: a new install gets a new name."""
+    """The archive of this Java and this Spark installation: another Java, venv or version gets another file.
+
+    Java checks an archive against the class path it was recorded with, folder names included: a second
+    clone of the course (its own ``.venv``) needs its own archive, so the folder is part of the name.
+    """
     from .spark import find_java, packages
 
     java = find_java()
     java_id = f"{java.resolve()}:{java.stat().st_mtime_ns}" if java else "no-java"
-    key = hashlib.sha1(f"{version('pyspark')}|{packages()}|{java_id}".encode()).hexdigest()[:12]
-    return archive_dir() / f"spark-{key}.jsa"
+    identity = f"{spark_home()}|{version('pyspark')}|{packages()}|{java_id}"
+    return archive_dir() / f"spark-{hashlib.sha1(identity.encode()).hexdigest()[:12]}.jsa"
 
 
 def driver_options() -> dict[str, str]:
@@ -53,7 +65,9 @@ def driver_options() -> dict[str, str]:
 
 
 def build_archive(timeout: float = 600) -> Path:
-    """Record the archive (about a minute, once), check it, then install it; older ones are deleted.
+    """Record the archive (about 1.5 minutes, once), check it, then install it.
+
+    Archives of Spark installations that no longer exist (a deleted clone's venv) are deleted.
 
     The session runs in a child process that waits for its JVM to exit, because Java writes the archive
     only then; a second child starts Spark with ``-Xshare:on`` on it (Java refuses to start on an archive
@@ -70,9 +84,12 @@ def build_archive(timeout: float = 600) -> Path:
             subprocess.run([sys.executable, "-m", "mldeploy.jvm_archive", step, str(recorded)],
                            check=True, timeout=timeout)
         os.replace(recorded, target)
-    for old in target.parent.glob("spark-*.jsa"):
-        if old != target:
-            old.unlink()
+    target.with_suffix(".home").write_text(str(spark_home()))
+    for other in target.parent.glob("spark-*.jsa"):  # archives of Spark installations deleted since
+        home = other.with_suffix(".home")
+        if other != target and (not home.is_file() or not Path(home.read_text()).is_dir()):
+            other.unlink()
+            home.unlink(missing_ok=True)
     return target
 
 

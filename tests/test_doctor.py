@@ -128,3 +128,13 @@ def test_a_server_on_all_interfaces_is_found():
         server.listen()
         port = server.getsockname()[1]
         assert any(entry.endswith(f"0.0.0.0:{port}") for entry in exposed_listeners())
+
+
+def test_the_archive_line_says_whether_the_session_maps_it(checks):
+    from mldeploy.jvm_archive import archive_path
+
+    line = next(check for check in checks if check.name == "jvm archive")
+    if archive_path().is_file():
+        assert line.status == OK and "mapped by this session's JVM" in line.detail, line
+    else:
+        assert line.status == WARN and "make setup" in line.fix, line

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
-from mldeploy.jvm_archive import DISABLE_VARIABLE, DRIVER_OPTIONS, archive_path, discard_archive, driver_options
+from mldeploy.jvm_archive import (DISABLE_VARIABLE, DRIVER_OPTIONS, archive_path, discard_archive, driver_options,
+                                  mapped_by)
 from mldeploy.spark import SparkTarget, session_conf
 
 
@@ -63,8 +62,8 @@ def test_the_course_session_maps_the_archive_setup_recorded(spark):
     arguments = list(jvm.java.lang.management.ManagementFactory.getRuntimeMXBean().getInputArguments())
     assert f"-XX:SharedArchiveFile={archive_path()}" in arguments
     # Java maps an archive it accepts and lets go of one that does not match (another class path, another Java).
-    maps = Path(f"/proc/{jvm.java.lang.ProcessHandle.current().pid()}/maps").read_text()
-    assert str(archive_path()) in maps, "the driver was given the archive but did not map it (see the Spark log)"
+    assert mapped_by(spark, archive_path()) is True, "the driver was given the archive but did not map it (see the Spark log)"
+    assert mapped_by(spark, archive_path().with_name("another.jsa")) is False
 
 
 def test_another_spark_installation_gets_another_archive(empty_cache, monkeypatch, tmp_path):

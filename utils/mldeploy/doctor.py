@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from .jvm_archive import DISABLE_VARIABLE, archive_path
+from .jvm_archive import DISABLE_VARIABLE, archive_path, mapped_by
 from .ports import port_is_free
 from .tracking_db import empty_database
 
@@ -200,7 +200,7 @@ def check_lake() -> Check:
     return Check("lake", OK, f"{len(TABLES)} Delta tables at {Path(table_path(TABLES[0])).parent}")
 
 
-def check_jvm_archive() -> Check:
+def check_jvm_archive(spark) -> Check:
     """Spark starts faster with the class-data archive ``make setup`` records; it works without, only slower."""
     if os.environ.get(DISABLE_VARIABLE) == "off":
         return Check("jvm archive", OK, f"not used ({DISABLE_VARIABLE}=off)")
@@ -208,7 +208,12 @@ def check_jvm_archive() -> Check:
     if not path.is_file():
         return Check("jvm archive", WARN, "not recorded: Spark starts about 20% slower",
                      "Run `make setup` (records it once, about 1.5 minutes).")
-    return Check("jvm archive", OK, f"{path} ({path.stat().st_size / 1e6:.0f} MB), mapped by every Spark start")
+    mapped = None if spark is None else mapped_by(spark, path)
+    if mapped is False:
+        return Check("jvm archive", WARN, f"{path} is not mapped by this session's JVM: Java refused it",
+                     f"Record it again: `rm {path}` then `make setup` (the Spark log says why Java refused it).")
+    where = "mapped by this session's JVM" if mapped else "given to every Spark start"
+    return Check("jvm archive", OK, f"{path} ({path.stat().st_size / 1e6:.0f} MB), {where}")
 
 
 def check_kafka() -> Check:
@@ -229,7 +234,7 @@ def run_doctor(spark=None) -> list[Check]:
 
     checks = [check_python(), check_java(), check_spark_home()]
     spark_check, session = check_spark(lambda: spark if spark is not None else get_spark("mldeploy-doctor"))
-    checks += [spark_check, check_jvm_archive(), check_delta(session), check_mlflow(), check_kafka(), check_ports(),
+    checks += [spark_check, check_jvm_archive(session), check_delta(session), check_mlflow(), check_kafka(), check_ports(),
                check_listeners(), check_disk(), check_lake()]
     return checks
 

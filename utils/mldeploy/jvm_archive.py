@@ -64,6 +64,17 @@ def driver_options() -> dict[str, str]:
     return {DRIVER_OPTIONS: java_options(path)} if path.is_file() else {}
 
 
+def mapped_by(spark, archive: Path) -> bool | None:
+    """Whether ``spark``'s driver JVM has ``archive`` mapped (Java lets go of one it refuses); ``None`` when
+    that cannot be seen (a Spark Connect session has no JVM here; no ``/proc`` outside Linux)."""
+    try:
+        pid = spark.sparkContext._jvm.java.lang.ProcessHandle.current().pid()
+    except Exception:  # noqa: BLE001 - a Connect session has no sparkContext
+        return None
+    maps = Path(f"/proc/{pid}/maps")
+    return str(archive) in maps.read_text() if maps.exists() else None
+
+
 def build_archive(timeout: float = 600) -> Path:
     """Record the archive (about 1.5 minutes, once), check it, then install it.
 

@@ -14,6 +14,7 @@ from mldeploy.spark import (
     DEFAULT_MASTER,
     ENV_VAR,
     JAVA_HELP,
+    RESOLVED_JARS_VARIABLE,
     SparkSetupError,
     SparkTarget,
     delta_coordinate,
@@ -21,8 +22,11 @@ from mldeploy.spark import (
     explain_start_failure,
     find_java,
     get_spark,
+    jar_conf,
     java_major,
+    remember_resolved_jars,
     require_java,
+    resolved_jars_file,
     session_conf,
     spark_target,
 )
@@ -91,6 +95,50 @@ def test_session_conf_for_local_spark(monkeypatch, tmp_path):
     assert conf["spark.sql.session.timeZone"] == "UTC"
     assert "spark.executor.memory" not in conf and "spark.cores.max" not in conf
     assert conf["spark.driver.bindAddress"] == conf["spark.driver.host"] == "127.0.0.1"
+
+
+class _StartedWith:
+    """Stands in for a started session whose ``spark.jars`` Spark set to ``jars``."""
+
+    def __init__(self, jars: str) -> None:
+        self.sparkContext = self
+        self.jars = jars
+
+    def getConf(self):
+        return self
+
+    def get(self, key, default=None):
+        return self.jars if key == "spark.jars" else default
+
+
+def test_jars_resolved_once_are_named_at_later_starts(monkeypatch, tmp_path):
+    monkeypatch.setenv("MLDEPLOY_CACHE", str(tmp_path))
+    monkeypatch.delenv(RESOLVED_JARS_VARIABLE, raising=False)
+    jars = [paths.ivy_dir() / "jars" / name for name in ("io.delta_delta-spark.jar", "kafka-clients.jar")]
+    for jar in jars:
+        jar.parent.mkdir(parents=True, exist_ok=True)
+        jar.write_bytes(b"PK")
+    # As Spark lists what Ivy resolved: file URIs, comma-separated.
+    remember_resolved_jars(_StartedWith(",".join(f"file://{jar}" for jar in jars)))
+    assert resolved_jars_file().read_text().split() == [str(jar) for jar in jars]
+    assert jar_conf() == {"spark.jars": ",".join(str(jar) for jar in jars)}
+    assert "spark.jars.packages" not in session_conf(SparkTarget("local", "local[2]"), "an-app")
+
+    monkeypatch.setenv(RESOLVED_JARS_VARIABLE, "off")  # bench/jvm_start.py's way back to Ivy
+    assert jar_conf()["spark.jars.packages"] == f"{delta_coordinate()},{kafka_coordinate()}"
+    monkeypatch.delenv(RESOLVED_JARS_VARIABLE)
+    jars[1].unlink()  # a jar gone from the cache: Ivy resolves again
+    assert jar_conf() == {"spark.jars.packages": f"{delta_coordinate()},{kafka_coordinate()}",
+                          "spark.jars.ivy": str(paths.ivy_dir())}
+
+
+def test_jars_from_elsewhere_are_not_remembered(monkeypatch, tmp_path):
+    monkeypatch.setenv("MLDEPLOY_CACHE", str(tmp_path / "cache"))
+    own = tmp_path / "my.jar"
+    own.write_bytes(b"PK")
+    for listed in ("", f"file://{own}", f"file://{paths.ivy_dir()}/jars/missing.jar"):
+        remember_resolved_jars(_StartedWith(listed))
+        assert not resolved_jars_file().exists(), listed
 
 
 def test_session_conf_for_a_cluster_caps_its_share():
@@ -290,7 +338,9 @@ def test_live_session_has_delta_and_the_course_settings(spark):
     assert spark.conf.get("spark.sql.extensions") == "io.delta.sql.DeltaSparkSessionExtension"
     assert spark.conf.get("spark.sql.catalog.spark_catalog") == "org.apache.spark.sql.delta.catalog.DeltaCatalog"
     assert spark.conf.get("spark.sql.shuffle.partitions") == "4"
-    assert spark.conf.get("spark.jars.packages") == f"{delta_coordinate()},{kafka_coordinate()}"
+    # The Delta and Kafka jars: resolved by Ivy (spark.jars.packages) at the first start, named after that.
+    jars = spark.sparkContext.getConf().get("spark.jars", "")
+    assert "delta-spark_" in jars and "spark-sql-kafka-0-10_2.13" in jars, jars
 
 
 def test_python_workers_run_this_interpreter(spark):

@@ -39,16 +39,20 @@ def prepare() -> int:
     """Everything a lesson needs before it starts: Spark's and the Kafka broker's jars cached, the data lake
     built, the JVM's class-data archive recorded (``jvm_archive``)."""
     import time
+    from concurrent.futures import ThreadPoolExecutor
 
     from .jvm_archive import archive_path, build_archive
     from .kafka import fetch_broker_jars
     from .lake import build_lake, table_path
 
     started = time.perf_counter()
-    spark = _start_spark_with_fallback()
-    status = build_lake(spark)
-    spark.stop()
-    fetch_broker_jars()
+    with ThreadPoolExecutor(max_workers=1) as download:
+        # The broker's jars come over the network (about 30 s on a fresh machine) while Spark builds the lake.
+        broker_jars = download.submit(fetch_broker_jars)
+        spark = _start_spark_with_fallback()
+        status = build_lake(spark)
+        spark.stop()
+        broker_jars.result()
     for name, state in status.items():
         print(f"  {name:<9} {state:<8} {table_path(name)}")
     if not archive_path().is_file():

@@ -15,7 +15,6 @@ and loads the classes as usual), Spark starts exactly as before, only slower.
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 import os
 import subprocess
 import sys
@@ -36,10 +35,13 @@ def archive_dir() -> Path:
 
 
 def spark_home() -> Path:
-    """The Spark whose jars the driver's class path lists: ``SPARK_HOME``, else the installed pyspark's."""
-    if os.environ.get("SPARK_HOME"):
-        return Path(os.environ["SPARK_HOME"]).resolve()
-    return Path(importlib.util.find_spec("pyspark").origin).parent.resolve()
+    """The Spark whose jars the driver's class path lists: ``SPARK_HOME``, else the installed pyspark's.
+
+    pyspark's own lookup, the one its launcher uses to start the JVM.
+    """
+    from pyspark.find_spark_home import _find_spark_home
+
+    return Path(_find_spark_home()).resolve()
 
 
 def archive_path() -> Path:
@@ -115,10 +117,19 @@ def discard_archive(conf: dict[str, str]) -> bool:
     if "-XX:SharedArchiveFile=" not in options:
         return False
     conf.pop(DRIVER_OPTIONS)
-    archive_path().unlink(missing_ok=True)
+    archive = archive_path()
+    archive.unlink(missing_ok=True)
     print(f"Spark did not start with its class-data archive: deleted it; `make setup` records it again "
-          f"({archive_path()}). Starting without it.", file=sys.stderr)
+          f"({archive}). Starting without it.", file=sys.stderr)
     return True
+
+
+def _archive_session(app_name: str, options: str):
+    """A local[2] session whose driver JVM runs with ``options`` (no fallback: a failure must show)."""
+    from .spark import session_conf, spark_target, start_session
+
+    target = spark_target("local[2]")
+    return start_session(target, session_conf(target, app_name) | {DRIVER_OPTIONS: options}, fall_back=False)
 
 
 def record_session(recorded: Path) -> None:
@@ -128,13 +139,9 @@ def record_session(recorded: Path) -> None:
     from pyspark.sql import functions as F
 
     from .lake import read_table
-    from .spark import session_conf, spark_target, start_session
 
-    target = spark_target("local[2]")
-    conf = session_conf(target, "mldeploy-jvm-archive")
     # Only errors: the recording warns about each of the few thousand classes it cannot keep.
-    conf[DRIVER_OPTIONS] = f"-XX:ArchiveClassesAtExit={recorded} -Xlog:cds=error"
-    spark = start_session(target, conf)
+    spark = _archive_session("mldeploy-jvm-archive", f"-XX:ArchiveClassesAtExit={recorded} -Xlog:cds=error")
     jvm = SparkContext._gateway.proc
     with tempfile.TemporaryDirectory(prefix="mldeploy-jvm-archive-") as folder:
         table = f"{folder}/table"
@@ -161,11 +168,7 @@ def record_session(recorded: Path) -> None:
 
 def check_archive(recorded: Path) -> None:
     """Start Spark on ``recorded`` with ``-Xshare:on``: Java refuses to start on an archive it cannot use."""
-    from .spark import session_conf, spark_target, start_session
-
-    target = spark_target("local[2]")
-    conf = session_conf(target, "mldeploy-jvm-archive-check") | {DRIVER_OPTIONS: java_options(recorded, "on")}
-    spark = start_session(target, conf, fall_back=False)
+    spark = _archive_session("mldeploy-jvm-archive-check", java_options(recorded, "on"))
     assert spark.range(10).count() == 10
     spark.stop()
 

@@ -14,6 +14,7 @@ and read from there afterwards, so later starts need no network. The JVM's log g
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import shutil
@@ -24,6 +25,7 @@ from dataclasses import dataclass
 from importlib.metadata import version
 from pathlib import Path
 from typing import Iterator, Mapping
+from urllib.parse import urlparse
 
 from .jvm_archive import discard_archive, driver_options
 from .paths import ivy_dir, log_dir
@@ -35,6 +37,8 @@ DEFAULT_MASTER = "local[2]"
 #: Spark Connect's plugin (its jar ships with pyspark) and the port it prefers (pyspark's default).
 CONNECT_PLUGIN = "org.apache.spark.sql.connect.SparkConnectPlugin"
 CONNECT_PORT = 15002
+#: Set to ``off`` to have Ivy resolve the packages at every start (``bench/jvm_start.py`` compares both ways).
+RESOLVED_JARS_VARIABLE = "MLDEPLOY_RESOLVED_JARS"
 _connect_port: PortReservation | None = None
 
 
@@ -83,13 +87,43 @@ def packages() -> str:
     return f"{delta_coordinate()},{kafka_coordinate()}"
 
 
+def resolved_jars_file() -> Path:
+    """Where the jars Ivy resolved for ``packages()`` are listed (one file per set of packages)."""
+    key = hashlib.sha1(packages().encode()).hexdigest()[:12]
+    return ivy_dir() / f"resolved-{key}.txt"
+
+
+def jar_conf() -> dict[str, str]:
+    """Delta's and Kafka's jars: the files Ivy resolved at an earlier start, else the packages to resolve.
+
+    With every jar cached, Spark's Ivy still resolves ``spark.jars.packages`` at each JVM start (1.3-1.5 s of
+    a lesson's setup cell, and of every test and stream process). Naming the resolved files in ``spark.jars``
+    loads the same jars without it; a listed jar gone from the cache means resolving again.
+    """
+    listed = resolved_jars_file()
+    jars = listed.read_text().split() if listed.is_file() and os.environ.get(RESOLVED_JARS_VARIABLE) != "off" else []
+    if jars and all(Path(jar).is_file() for jar in jars):
+        return {"spark.jars": ",".join(jars)}
+    return {"spark.jars.packages": packages(), "spark.jars.ivy": str(ivy_dir())}
+
+
+def remember_resolved_jars(spark) -> None:
+    """After a start that resolved the packages, list the jar files Ivy put in ``spark.jars`` for the next."""
+    listed_by_spark = spark.sparkContext.getConf().get("spark.jars", "")
+    jars = [Path(urlparse(jar).path) for jar in listed_by_spark.split(",") if jar]
+    if not jars or not all(jar.is_file() and jar.is_relative_to(ivy_dir()) for jar in jars):
+        return  # nothing resolved, or jars from elsewhere: keep resolving
+    listed = resolved_jars_file()
+    partial = listed.with_suffix(f".{os.getpid()}.tmp")
+    partial.write_text("".join(f"{jar}\n" for jar in jars))
+    partial.replace(listed)  # atomic: a session starting meanwhile reads the old list or the new one
+
+
 def session_conf(target: SparkTarget, app_name: str) -> dict[str, str]:
     """The settings of a JVM-backed session: Delta on, small and quiet for 2 cores."""
     conf = {
         "spark.master": target.url,
         "spark.app.name": app_name,
-        "spark.jars.packages": packages(),
-        "spark.jars.ivy": str(ivy_dir()),
         "spark.sql.extensions": "io.delta.sql.DeltaSparkSessionExtension",
         "spark.sql.catalog.spark_catalog": "org.apache.spark.sql.delta.catalog.DeltaCatalog",
         # Python workers must run this interpreter, or they miss the course's packages.
@@ -103,6 +137,7 @@ def session_conf(target: SparkTarget, app_name: str) -> dict[str, str]:
         "spark.sql.execution.arrow.pyspark.enabled": "true",
         "spark.ui.showConsoleProgress": "false",
     }
+    conf |= jar_conf()
     if target.kind == "cluster":
         conf |= {"spark.executor.memory": "1g", "spark.cores.max": "2"}
     conf |= driver_options()  # the driver JVM maps its class-data archive when setup has made one
@@ -253,12 +288,15 @@ def start_session(target: SparkTarget, conf: dict[str, str], fall_back: bool = T
     log = spark_log_path()
     try:
         with _process_output_to(log):
-            return builder.getOrCreate()
+            session = builder.getOrCreate()
     except Exception as error:  # the JVM did not come up: say why, in words a learner can act on
         if fall_back and discard_archive(conf):
             return start_session(target, conf, fall_back=False)
         text = log.read_text(errors="replace") if log.exists() else ""
         raise SparkSetupError(explain_start_failure(text, error)) from error
+    if "spark.jars.packages" in conf:
+        remember_resolved_jars(session)
+    return session
 
 
 def spark_log_path() -> Path:

@@ -2,10 +2,12 @@
 
 In that process, one after the other: the course's release (``nbgrader generate_assignment`` of every
 lesson, 40 s the first test used to wait for); nbgrader's grading of each untouched student notebook, a whole
-lesson's execution each (about 20 minutes for all eleven, on one core); then, from the last lesson back, the
+lesson's execution each (about 20 minutes for all eleven, on one core); then, from the shortest lesson up, the
 solutions' nbval runs that the foreground has not reached yet (it runs tests/test_notebooks.py last, from the
-first lesson on; whoever asks first for a lesson runs it, see ``claim``). Both cores stay busy to the end:
+longest lesson down; whoever asks first for a lesson runs it, see ``claim``). Both cores stay busy to the end:
 until December 2026 this process stopped after the blanks and the foreground ran the last 20 minutes alone.
+The two lanes meet at short lessons, so the one run a lane waits for at the end is short (in lesson order they
+met among the longest: one lane sat idle for most of a 3-4 minute run).
 
 A process, not a thread: tests change ``os.environ`` (``MLDEPLOY_LAKE`` points at a fake lake in
 tests/test_grading.py), and a thread in the test process would read those changes; the process keeps the
@@ -15,8 +17,10 @@ when its test asks, on both cores.
 
 from __future__ import annotations
 
+import json
 import multiprocessing
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -31,6 +35,18 @@ from mldeploy.course.runner import CELL_TIMEOUT_SECONDS
 from mldeploy.paths import COURSE_ROOT
 
 LESSONS = solution_notebooks(COURSE_ROOT)
+
+
+def expected_seconds(lesson: Path) -> int:
+    """How long ``lesson`` runs with its hidden tests, from its **Time:** line (``make run``'s measurement)."""
+    intro = "".join(json.loads(lesson.read_text())["cells"][0]["source"])
+    return sum(int(found.group(1)) for pattern in (r"\*\*Time:\*\* .*?took (\d+) s", r"hidden tests, (\d+) s more")
+               if (found := re.search(pattern, intro, re.DOTALL)))
+
+
+#: The order of the nbval runs (longest first by the lessons' own **Time:** lines): the foreground takes them from the
+#: first, the background from the last.
+LESSONS_LONGEST_FIRST = sorted(LESSONS, key=expected_seconds, reverse=True)
 LESSON_TIMEOUT_SECONDS = 20 * 60
 OVERLAP = os.environ.get("MLDEPLOY_TEST_OVERLAP", "1") != "0"
 #: The tests that wait for a lesson's blank grading and run its solution under nbval (tests/test_notebooks.py).
@@ -113,10 +129,10 @@ def claim(claims: Path, lesson: Path) -> bool:
     return True
 
 
-def nbval_from_the_last(lessons: list[Path], claims: Path, folder: Path, executed: Path) -> dict[str, NbvalRun]:
-    """The background's nbval runs: from the last lesson back, until one the foreground has already taken."""
+def nbval_from_the_shortest(lessons: list[Path], claims: Path, folder: Path, executed: Path) -> dict[str, NbvalRun]:
+    """The background's nbval runs: from the shortest lesson up, until one the foreground has already taken."""
     runs = {}
-    for lesson in reversed(lessons):
+    for lesson in sorted(lessons, key=LESSONS_LONGEST_FIRST.index, reverse=True):
         if not claim(claims, lesson):
             break
         runs[lesson_name(lesson)] = run_nbval(lesson, folder / lesson_name(lesson), executed)
@@ -160,7 +176,7 @@ class Background:
 
 
 def start_background(blank_lessons: list[Path], nbval_lessons: list[Path], folder: Path) -> Background:
-    """Release the course, grade each lesson's blank in a copy of it, then run the last lessons under nbval.
+    """Release the course, grade each lesson's blank in a copy of it, then run the shortest lessons under nbval.
 
     With overlap (and blanks to grade), one spawned process does it all, in that order, in ``folder``;
     without, each part runs when a test first asks for it, and the foreground runs every nbval.
@@ -180,4 +196,4 @@ def start_background(blank_lessons: list[Path], nbval_lessons: list[Path], folde
     blanks = {lesson_name(lesson): pool.submit(grade_blank, lesson, released, course, submitted)
               for lesson in blank_lessons}
     return Background(release, blanks, executed, claims,
-                      pool.submit(nbval_from_the_last, nbval_lessons, claims, runs, executed), pool)
+                      pool.submit(nbval_from_the_shortest, nbval_lessons, claims, runs, executed), pool)

@@ -130,7 +130,7 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
     for lesson, seconds in sorted(timings.items()):
         cells = "".join(f"{seconds[run]:>11.1f}" if run in seconds else f"{'-':>11}" for run in runs)
         terminalreporter.write_line(f"{lesson:<28}{cells}{sum(seconds.values()):>11.1f}")
-    terminalreporter.write_line("nbval runs the solution once (in the foreground, or, for the last lessons, in the "
+    terminalreporter.write_line("nbval runs the solution once (in the foreground, or, for the shortest lessons, in the "
                                 "background process once the blanks are graded); 'reference' grades that run's "
                                 "outputs (no second execution); 'blank' is nbgrader executing the untouched notebook "
                                 "on one core, in the background process from the session's start "

@@ -36,7 +36,7 @@ import pytest
 
 from kafka_helpers import create_topic
 from test_stream_reliability import (  # noqa: F401 (registered_model is a fixture)
-    MODEL_NAME, StreamProcess, assert_scored_exactly_once, batch_ids, registered_model, stream_env,
+    MODEL_NAME, StreamProcess, assert_scored_exactly_once, batch_ids, in_flight, registered_model, stream_env,
 )
 
 CHUNKS = 8
@@ -118,10 +118,6 @@ def test_killed_kafka_stream_scores_every_event_exactly_once_through_a_broker_re
     def committed() -> set[int]:
         return batch_ids(checkpoint / "commits")
 
-    def in_flight() -> set[int]:
-        """Batches planned (their offsets written) and not yet committed."""
-        return batch_ids(checkpoint / "offsets") - committed()
-
     def read_so_far() -> int:
         """Records taken by committed batches."""
         done = committed()
@@ -129,7 +125,7 @@ def test_killed_kafka_stream_scores_every_event_exactly_once_through_a_broker_re
 
     def killable(done: int) -> Callable[[], bool]:
         """Once ``done`` batches are committed and the next is in flight (or all published is read)."""
-        return lambda: len(committed()) >= done and (bool(in_flight()) or read_so_far() >= published)
+        return lambda: len(committed()) >= done and (bool(in_flight(checkpoint)) or read_so_far() >= published)
 
     stream = None
     try:
@@ -141,7 +137,7 @@ def test_killed_kafka_stream_scores_every_event_exactly_once_through_a_broker_re
         stream.wait_for(killable(2), "a batch in flight after 2 committed")
         stream.kill()
         killed = dict(after_s=round(time.monotonic() - started), committed=len(committed()),
-                      interrupted=sorted(in_flight()), records_committed=read_so_far(), published=published)
+                      interrupted=sorted(in_flight(checkpoint)), records_committed=read_so_far(), published=published)
         # Run 2, from the same checkpoint: it redoes the interrupted batch, then the broker goes away while
         # the next is in flight (a course broker only: an external cluster is not the course's to restart).
         at_start = len(committed())
@@ -150,7 +146,7 @@ def test_killed_kafka_stream_scores_every_event_exactly_once_through_a_broker_re
         if isinstance(broker, KafkaBroker):
             stream.wait_for(killable(at_start + 1), "a batch in flight after the replayed one")
             stopped_at = time.monotonic()
-            restarted = dict(in_flight=sorted(in_flight()), committed_before=len(committed()))
+            restarted = dict(in_flight=sorted(in_flight(checkpoint)), committed_before=len(committed()))
             broker.restart()
             restarted["down_s"] = round(time.monotonic() - stopped_at, 1)
             assert broker.running, f"the broker did not come back:\n{broker.log}"

@@ -39,6 +39,11 @@ def batch_ids(folder: Path) -> set[int]:
     return {int(path.name) for path in folder.glob("*") if path.name.isdigit()} if folder.is_dir() else set()
 
 
+def in_flight(checkpoint: Path) -> set[int]:
+    """Micro-batches planned (their offsets in the checkpoint) and not yet committed: a kill now interrupts one."""
+    return batch_ids(checkpoint / "offsets") - batch_ids(checkpoint / "commits")
+
+
 def delta_versions(table: Path) -> int:
     """How many commits the Delta table has (each micro-batch of the stream is one)."""
     log = table / "_delta_log"
@@ -170,13 +175,9 @@ def test_killed_and_restarted_stream_scores_every_event_exactly_once(spark, lake
     def committed() -> set[int]:
         return batch_ids(checkpoint / "commits")
 
-    def in_flight() -> bool:
-        """A batch is planned (its offsets written) and not yet committed."""
-        return bool(batch_ids(checkpoint / "offsets") - committed())
-
     def killable(done: int, present: int) -> Callable[[], bool]:
         """Kill once ``done`` batches are committed and the next is in flight (or every file present is done)."""
-        return lambda: len(committed()) >= done and (in_flight() or len(committed()) >= present)
+        return lambda: len(committed()) >= done and (bool(in_flight(checkpoint)) or len(committed()) >= present)
 
     stream = None
     try:
@@ -187,7 +188,7 @@ def test_killed_and_restarted_stream_scores_every_event_exactly_once(spark, lake
         stream.wait_for(killable(2, FILES // 2), "a batch in flight after 2 committed")
         stream.kill()
         killed = dict(after_s=round(time.monotonic() - started), committed=len(committed()),
-                      interrupted=sorted(batch_ids(checkpoint / "offsets") - committed()),
+                      interrupted=sorted(in_flight(checkpoint)),
                       delta_versions=delta_versions(output))
         while replayer.write_next():  # the other half arrives while the stream is down
             pass

@@ -7,8 +7,8 @@ notebooks elsewhere:
 - ``spark://HOST:7077`` -- a standalone cluster master
 - ``sc://HOST:15002`` -- a Spark Connect server (which must itself have Delta Lake configured)
 
-The Delta jars and Spark's Kafka connector are resolved by Spark's own Ivy into ``~/.cache/mldeploy/ivy`` on the first start
-and read from there afterwards, so later starts need no network. The JVM's log goes to
+The Delta jars and Spark's Kafka connector are resolved by Spark's own Ivy into ``~/.cache/mldeploy/ivy`` on the first start;
+later starts name the jar files it resolved (``jar_conf``), so they need no network and no resolution. The JVM's log goes to
 ``~/.cache/mldeploy/logs`` rather than into notebook cells.
 """
 
@@ -83,7 +83,7 @@ def kafka_coordinate() -> str:
 
 
 def packages() -> str:
-    """Every session gets Delta and the Kafka connector: cached once, they cost a start nothing measurable."""
+    """Every session gets Delta and the Kafka connector (resolved once, then named as files: ``jar_conf``)."""
     return f"{delta_coordinate()},{kafka_coordinate()}"
 
 
@@ -96,9 +96,10 @@ def resolved_jars_file() -> Path:
 def jar_conf() -> dict[str, str]:
     """Delta's and Kafka's jars: the files Ivy resolved at an earlier start, else the packages to resolve.
 
-    With every jar cached, Spark's Ivy still resolves ``spark.jars.packages`` at each JVM start (1.3-1.5 s of
-    a lesson's setup cell, and of every test and stream process). Naming the resolved files in ``spark.jars``
-    loads the same jars without it; a listed jar gone from the cache means resolving again.
+    With every jar cached, Spark's Ivy still resolves ``spark.jars.packages`` at each JVM start (start 7.5 s
+    with it, 5.1 s without, in ``bench/jvm_start.py``: every lesson, test and stream process pays it). Naming
+    the resolved files in ``spark.jars`` loads the same jars without it; a listed jar gone from the cache means
+    resolving again.
     """
     listed = resolved_jars_file()
     jars = listed.read_text().split() if listed.is_file() and os.environ.get(RESOLVED_JARS_VARIABLE) != "off" else []

@@ -12,7 +12,8 @@ JUPYTER_ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 .PHONY: help setup jars run test lab release grade progress doctor bench lock clean
 
 help:
-	@echo "make run      set up, then run every lesson headless and print a table [HIDDEN=1: with the hidden tests]"
+	@echo "make run      set up, then run every lesson headless, two at a time, and print a table"
+	@echo "             [HIDDEN=1: with the hidden tests] [JOBS=1: one at a time, each timed as a learner runs it]"
 	@echo "make test     set up, then run the test suite (what CI runs)"
 	@echo "make lab      open JupyterLab with the nbgrader extensions"
 	@echo "make release  regenerate notebooks/ (student versions) from solutions/"
@@ -26,9 +27,17 @@ help:
 # The venv: pyproject.toml's pins, every other distribution at constraints.txt's version. Redone when
 # either file changes. Before making the venv, utils/check_python.py says what to install if $(PYTHON)
 # cannot (wrong version, or Debian's pythonX.Y-venv missing).
+# uv installs the same versions as pip from the same constraints, about three times faster (a fresh
+# machine: 47 s instead of 142 s), and compiles the bytecode as pip does. uv does not read pip's own
+# settings (pip.conf's index-url, for a company mirror): where it cannot install, pip does.
+PIP_QUIET := --quiet --disable-pip-version-check
+UV_VERSION := 0.13.9
 $(INSTALLED): pyproject.toml constraints.txt
 	test -x $(BIN)/python || { $(PYTHON) utils/check_python.py && $(PYTHON) -m venv $(VENV); }
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e ".[test]"
+	{ $(BIN)/python -m pip install $(PIP_QUIET) uv==$(UV_VERSION) \
+	  && $(BIN)/uv pip install --quiet --compile-bytecode --python $(BIN)/python -c constraints.txt -e ".[test]"; } \
+	|| { echo "uv could not install the packages: pip installs them instead (a few minutes)."; \
+	     $(BIN)/python -m pip install $(PIP_QUIET) -c constraints.txt -e ".[test]"; }
 	touch $@
 
 # Spark's Delta and Kafka connector jars into ~/.cache/mldeploy/ivy, the Kafka broker's jars into
@@ -39,9 +48,10 @@ setup: $(INSTALLED)
 jars: $(INSTALLED)
 	$(BIN)/python -m mldeploy jars
 
-# Every lesson as a learner runs it; HIDDEN=1 adds the hidden tests (grading's time).
+# Every lesson as a learner runs it, two at a time on two cores or more; HIDDEN=1 adds the hidden tests
+# (grading's time); JOBS=1 runs one at a time (the lessons' headers give those times).
 run: setup
-	$(BIN)/python -m mldeploy run $(if $(HIDDEN),--hidden-tests,)
+	$(BIN)/python -m mldeploy run $(if $(HIDDEN),--hidden-tests,) $(if $(JOBS),--jobs $(JOBS),)
 
 test: setup
 	$(BIN)/python -m pytest
@@ -75,7 +85,6 @@ bench: setup
 # alone (no constraints), and its `pip freeze` (less pip and mldeploy itself) becomes the lock. The
 # setuptools that venv bundles (on Python < 3.12) goes first, so that setuptools, which nbgrader
 # imports, is resolved and locked like any other dependency.
-PIP_QUIET := --quiet --disable-pip-version-check
 lock:
 	@$(PYTHON) utils/check_python.py
 	@set -e; tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; py="$$tmp/venv/bin/python"; \

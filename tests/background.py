@@ -17,10 +17,8 @@ when its test asks, on both cores.
 
 from __future__ import annotations
 
-import json
 import multiprocessing
 import os
-import re
 import shutil
 import subprocess
 import sys
@@ -30,23 +28,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from mldeploy.course.grading import GradingResult, grade, release
-from mldeploy.course.notebooks import copy_without_leftovers, lesson_name, solution_notebooks
+from mldeploy.course.notebooks import copy_without_leftovers, lesson_name, measured_seconds, solution_notebooks
 from mldeploy.course.runner import CELL_TIMEOUT_SECONDS
 from mldeploy.paths import COURSE_ROOT
 
 LESSONS = solution_notebooks(COURSE_ROOT)
 
 
-def expected_seconds(lesson: Path) -> int:
-    """How long ``lesson`` runs with its hidden tests, from its **Time:** line (``make run``'s measurement)."""
-    intro = "".join(json.loads(lesson.read_text())["cells"][0]["source"])
-    return sum(int(found.group(1)) for pattern in (r"\*\*Time:\*\* .*?took (\d+) s", r"hidden tests, (\d+) s more")
-               if (found := re.search(pattern, intro, re.DOTALL)))
-
-
 #: The order of the nbval runs (longest first by the lessons' own **Time:** lines): the foreground takes them from the
 #: first, the background from the last.
-LESSONS_LONGEST_FIRST = sorted(LESSONS, key=expected_seconds, reverse=True)
+LESSONS_LONGEST_FIRST = sorted(LESSONS, key=measured_seconds, reverse=True)
 LESSON_TIMEOUT_SECONDS = 20 * 60
 OVERLAP = os.environ.get("MLDEPLOY_TEST_OVERLAP", "1") != "0"
 #: The tests that wait for a lesson's blank grading and run its solution under nbval (tests/test_notebooks.py).

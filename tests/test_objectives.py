@@ -8,7 +8,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from mldeploy.course.notebooks import graded_items, lesson_name, section_titles, solution_notebooks
+from mldeploy.course.notebooks import TIME_TOOK, graded_items, lesson_name, section_titles, solution_notebooks
 from mldeploy.course.objectives import (
     COVERAGE_END,
     COVERAGE_START,
@@ -178,7 +178,7 @@ def test_readme_lesson_table_lists_lesson(lesson: Path):
     assert re.search(r"\d+ s", row.group(0)), "Give the lesson's measured run time in the README's lesson table."
     # The lesson's Time line and its README row give the same run time and study time.
     intro = cells(lesson)[0].source
-    took = re.search(r"\*\*Time:\*\* .*?took (\d+) s", intro, re.DOTALL)
+    took = TIME_TOOK.search(intro)
     assert took, "Say at the top how long running every cell took (**Time:** ... took N s ...)."
     assert f"| {took.group(1)} s" in row.group(0), f"The README's row should give the {took.group(1)} s of the Time line."
     study = re.search(r"allow (\d+) minutes", intro)

@@ -66,3 +66,24 @@ def test_make_run_leaves_the_hidden_tests_out_as_a_learner_s_run_does(tmp_path: 
     assert "BEGIN HIDDEN TESTS" not in executed.source and executed.outputs[0].text.strip() == "visible"
     assert run.hidden_test_seconds == 0
     assert "hidden tests" not in [line for line in capsys.readouterr().out.splitlines() if line.startswith("lesson")][-1]
+
+
+def test_two_lessons_run_at_once_each_with_one_openmp_thread(tmp_path: Path, capsys):
+    """make run's two lanes: the lessons' cells run at the same time, and the table keeps course order."""
+    sources = []
+    for name in ("01_first", "02_second"):
+        source = tmp_path / name / f"{name}.ipynb"
+        source.parent.mkdir()
+        cell = "import os, time\ntime.sleep(2)\nprint(os.environ.get('OMP_NUM_THREADS'))"
+        nbformat.write(new_notebook(cells=[new_code_cell(cell)],
+                                    metadata={"kernelspec": {"name": "python3", "display_name": "Python 3"}}), source)
+        sources.append(source)
+    runs = run_lessons(tmp_path / "out", sources, jobs=2)
+    assert [run.lesson for run in runs] == ["01_first", "02_second"] and all(run.status == "ok" for run in runs)
+    executed = [nbformat.read(run.executed, as_version=4).cells[0] for run in runs]
+    assert [cell.outputs[0].text.strip() for cell in executed] == ["1", "1"]
+    spans = [(cell.metadata.execution["iopub.execute_input"], cell.metadata.execution["shell.execute_reply"])
+             for cell in executed]
+    assert spans[0][0] < spans[1][1] and spans[1][0] < spans[0][1], f"the two cells did not overlap: {spans}"
+    rows = [line.split()[:2] for line in capsys.readouterr().out.splitlines() if line.startswith(("01_", "02_"))]
+    assert rows == [["01_first", "ok"], ["02_second", "ok"]]

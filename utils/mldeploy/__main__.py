@@ -66,10 +66,10 @@ def prepare() -> int:
     return 0
 
 
-def run_lessons(hidden_tests: bool = False) -> int:
-    from .course.runner import run_lessons
+def run_lessons(hidden_tests: bool = False, jobs: int | None = None) -> int:
+    from .course.runner import default_jobs, run_lessons
 
-    runs = run_lessons(hidden_tests=hidden_tests)
+    runs = run_lessons(hidden_tests=hidden_tests, jobs=jobs or default_jobs())
     return 0 if all(run.status == "ok" for run in runs) else 1
 
 
@@ -138,6 +138,8 @@ def main(argv: list[str] | None = None) -> int:
     run = commands.add_parser("run", help="run every solution notebook headless and print a table")
     run.add_argument("--hidden-tests", action="store_true",
                      help="keep the hidden tests in (they run when grading; a learner's run has none)")
+    run.add_argument("--jobs", type=int, default=None,
+                     help="lessons at a time (default: 2 on two cores or more; 1 times each lesson as a learner runs it)")
     grading = commands.add_parser("grade", help="autograde DIR/STUDENT/ASSIGNMENT/*.ipynb into a grades CSV")
     grading.add_argument("folder")
     grading.add_argument("--csv", dest="grades_csv", help="where to write the grades (default: grades.csv)")
@@ -177,7 +179,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "objectives":
             return objectives(args.update_readme)
         if args.command == "run":
-            return run_lessons(args.hidden_tests)
+            return run_lessons(args.hidden_tests, args.jobs)
         return {"jars": jars, "prepare": prepare}[args.command]()
     except CourseNotFoundError as error:  # run, grade, objectives need the course folder: say how to name it
         print(f"python -m mldeploy {args.command}: {error}", file=sys.stderr)

@@ -29,6 +29,18 @@ def lesson_name(notebook: Path) -> str:
     return notebook.parent.name
 
 
+#: The **Time:** line at the top of a lesson: how long ``make run`` took, and how much grading's hidden tests add.
+TIME_TOOK = re.compile(r"\*\*Time:\*\* .*?took (\d+) s", re.DOTALL)
+TIME_HIDDEN_TESTS = re.compile(r"hidden tests, (\d+) s more")
+
+
+def measured_seconds(notebook: Path, hidden_tests: bool = True) -> int:
+    """How long ``notebook`` ran (with its hidden tests, as grading runs it), from its own **Time:** line; 0 if none."""
+    intro = "".join(nbformat.read(notebook, as_version=4).cells[0].source)
+    patterns = (TIME_TOOK, TIME_HIDDEN_TESTS) if hidden_tests else (TIME_TOOK,)
+    return sum(int(found.group(1)) for pattern in patterns if (found := pattern.search(intro)))
+
+
 def graded_items(notebook: Path) -> dict[str, float]:
     """Autograded test cells of a notebook: grade_id -> points."""
     items = {}

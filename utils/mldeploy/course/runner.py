@@ -5,14 +5,20 @@ the hidden tests out: those run only when a notebook is graded) and keep the exe
 ``build/run/<lesson>/``. ``make run HIDDEN=1`` keeps the hidden tests in, and the table then says how much of
 each run they took. ``build/run/cell_seconds.csv`` lists every cell's seconds, to find what a lesson spends
 its time on.
+
+Lessons run two at a time where the machine has two cores or more (``make run JOBS=1``: one at a time, as a
+learner runs them, and as the times in each lesson's header were measured), the longest first.
 """
 
 from __future__ import annotations
 
 import csv
+import multiprocessing
+import os
 import shutil
 import tempfile
 import time
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -24,7 +30,7 @@ from traitlets.config import Config
 
 from ..paths import COURSE_ROOT
 from .nbgrader_hooks import HIDDEN_REGION
-from .notebooks import copy_without_leftovers, lesson_name, solution_notebooks
+from .notebooks import copy_without_leftovers, lesson_name, measured_seconds, solution_notebooks
 
 #: What stands in a test cell for its hidden tests when a lesson runs without them.
 HIDDEN_LEFT_OUT = "# (hidden tests: they run when the notebook is graded)"
@@ -125,22 +131,51 @@ def format_table(runs: list[LessonRun], hidden_tests: bool = True) -> str:
     return "\n".join(lines)
 
 
+def default_jobs() -> int:
+    """Two lessons at a time on two cores or more: one lesson leaves a core idle much of its run (kernel
+    start, Spark's start, a server or a stream that waits). On a 2-core laptop (7 Dec 2026) the eleven lessons
+    took 757 s one at a time and about 525 s two at a time, both cores then 96% busy."""
+    return 2 if (os.cpu_count() or 1) >= 2 else 1
+
+
+def _one_openmp_thread() -> None:
+    """Beside another lesson, scikit-learn's second OpenMP thread spins while it waits for the busy core: a
+    0.5 s fit took 8-40 s that way (tests/background.py measured it). The lesson's kernel inherits this."""
+    os.environ["OMP_NUM_THREADS"] = "1"
+
+
 def run_lessons(out: Path = COURSE_ROOT / "build" / "run", lessons: list[Path] | None = None,
-                hidden_tests: bool = False) -> list[LessonRun]:
-    """Run every solution notebook (or ``lessons``) in ``out/<lesson>/``, printing progress."""
-    runs = []
-    for notebook in lessons or solution_notebooks():
-        print(f"running {lesson_name(notebook)} ...", flush=True)
-        run = run_notebook(notebook, out / lesson_name(notebook), hidden_tests=hidden_tests)
-        print(f"  {run.status} in {run.seconds:.1f} s -> {run.executed}", flush=True)
-        runs.append(run)
+                hidden_tests: bool = False, jobs: int = 1) -> list[LessonRun]:
+    """Run every solution notebook (or ``lessons``) in ``out/<lesson>/``, ``jobs`` at a time, printing progress.
+
+    Each lesson runs in a process of its own (its kernel and Spark are children of that process); with more
+    than one job, the longest lessons (by their **Time:** lines) start first, so that no lane ends long after
+    the other. The table lists the lessons in course order.
+    """
+    notebooks = lessons or solution_notebooks()
+    if jobs > 1:
+        notebooks = sorted(notebooks, key=measured_seconds, reverse=True)
+    print(f"running {len(notebooks)} lessons, {jobs} at a time{' (longest first)' if jobs > 1 else ''} ...", flush=True)
+    runs, started_at = [], time.perf_counter()
+    with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("spawn"),
+                             initializer=_one_openmp_thread if jobs > 1 else None) as pool:
+        started = [pool.submit(run_notebook, notebook, out / lesson_name(notebook), hidden_tests=hidden_tests)
+                   for notebook in notebooks]
+        for finished in as_completed(started):
+            run = finished.result()
+            print(f"  {run.lesson}: {run.status} in {run.seconds:.1f} s -> {run.executed}", flush=True)
+            runs.append(run)
+    runs.sort(key=lambda run: run.lesson)
     write_cell_seconds(runs, out / "cell_seconds.csv")
     print()
     print(format_table(runs, hidden_tests))
     total, hidden = sum(run.seconds for run in runs), sum(run.hidden_test_seconds for run in runs)
     split = (f", {hidden:.0f} s of it hidden tests" if hidden_tests
              else " as a learner runs them (`make run HIDDEN=1` adds the hidden tests, as grading does)")
-    print(f"{len(runs)} lessons in {total:.0f} s{split}; every cell's seconds: {out / 'cell_seconds.csv'}")
+    together = (f" ({total:.0f} s of lessons, {jobs} at a time: each is slower beside another; "
+                "`make run JOBS=1` times each alone)" if jobs > 1 else "")
+    print(f"{len(runs)} lessons in {time.perf_counter() - started_at:.0f} s{together}{split}; "
+          f"every cell's seconds: {out / 'cell_seconds.csv'}")
     return runs
 
 

@@ -28,7 +28,7 @@ help:
 # either file changes. Before making the venv, utils/check_python.py says what to install if $(PYTHON)
 # cannot (wrong version, or Debian's pythonX.Y-venv missing).
 # uv installs the same versions as pip from the same constraints, about three times faster (a fresh
-# machine: 47 s instead of 142 s), and compiles the bytecode as pip does. uv does not read pip's own
+# machine: 52 s instead of 142 s), and compiles the bytecode as pip does. uv does not read pip's own
 # settings (pip.conf's index-url, for a company mirror): where it cannot install, pip does.
 PIP_QUIET := --quiet --disable-pip-version-check
 UV_VERSION := 0.13.9

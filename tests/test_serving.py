@@ -261,6 +261,23 @@ def test_shadow_answers_are_logged_never_returned(client, app, registry):
         assert live[column].notna().all(), f"inference log column {column} is empty"
 
 
+
+def test_a_failed_request_is_logged_with_no_response(client, registry):
+    """Lesson 07 tells learners a failed row's response is None: the log must say so (not the text "None")."""
+    from mldeploy.serving import read_inference_log
+
+    answered = client.post("/serving-endpoints/delays/invocations", json=split_body(registry["rows"].iloc[[0]]))
+    refused = client.post("/serving-endpoints/delays/invocations", json={
+        "client_request_id": "failed-request", "dataframe_split": {"columns": ["no_such_feature"], "data": [[1.0]]}})
+    assert refused.status_code == 400
+    assert client.post("/inference-log/flush").json()["flushed"]
+    log = read_inference_log(registry["folder"] / "inference_log")
+    [failed] = log[(log.client_request_id == "failed-request") & (log.role == "live")].to_dict("records")
+    assert failed["status_code"] == 400 and failed["response"] is None, failed
+    assert json.loads(failed["request"])["dataframe_split"]["columns"] == ["no_such_feature"]
+    [ok] = log[(log.request_id == answered.headers["x-request-id"]) & (log.role == "live")].to_dict("records")
+    assert ok["status_code"] == 200 and json.loads(ok["response"])["predictions"]
+
 def test_metrics_parse_and_count_per_served_model(client, registry):
     from prometheus_client.parser import text_string_to_metric_families
 

@@ -118,9 +118,13 @@ def read_inference_log(folder: str | os.PathLike[str]):
     import pandas as pd
 
     files = sorted(Path(folder).glob("part-*.jsonl"))
-    text = {"request": str, "response": str, "client_request_id": "string"}  # ids like "42" stay strings
+    text = {"request": "string", "response": "string", "client_request_id": "string"}  # ids like "42" stay strings
     frames = [pd.read_json(path, lines=True, dtype=text, convert_dates=False, keep_default_dates=False) for path in files
               if path.stat().st_size]
     if not frames:
         return pd.DataFrame(columns=list(COLUMNS))
-    return pd.concat(frames, ignore_index=True).sort_values("timestamp_ms", kind="stable").reset_index(drop=True)
+    log = pd.concat(frames, ignore_index=True).sort_values("timestamp_ms", kind="stable").reset_index(drop=True)
+    # A failed request has no response (JSON null): None, as the lessons say (dtype=str made it the text "None").
+    for column in ("request", "response"):
+        log[column] = log[column].astype(object).where(log[column].notna(), None)
+    return log

@@ -56,9 +56,10 @@ def prepare() -> int:
     for name, state in status.items():
         print(f"  {name:<9} {state:<8} {table_path(name)}")
     if not archive_path().is_file():
-        print("Recording Spark's class-data archive, once (about 1.5 minutes; later Spark starts are faster)...")
+        print("Recording Spark's class-data archive, once (about a minute; later Spark starts are faster)...")
+    archive_started = time.perf_counter()
     try:
-        print(f"  JVM archive {build_archive()}")
+        print(f"  JVM archive {build_archive()} ({time.perf_counter() - archive_started:.0f} s)")
     except (OSError, RuntimeError, subprocess.SubprocessError) as error:  # a speed-up, never a requirement
         print(f"  JVM archive not recorded ({error}); Spark works without it, about 20% slower to start.")
     print(f"Spark (Delta, Kafka) and Kafka broker jars, the JVM archive and the data lake are ready "

@@ -207,7 +207,7 @@ def check_jvm_archive(spark) -> Check:
     path = archive_path()
     if not path.is_file():
         return Check("jvm archive", WARN, "not recorded: Spark starts about 20% slower",
-                     "Run `make setup` (records it once, about 1.5 minutes).")
+                     "Run `make setup` (records it once, about a minute).")
     mapped = None if spark is None else mapped_by(spark, path)
     if mapped is False:
         return Check("jvm archive", WARN, f"{path} is not mapped by this session's JVM: Java refused it",
